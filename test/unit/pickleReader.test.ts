@@ -177,7 +177,8 @@ describe('readPickle details', () => {
     const result = readPickle(data, where);
     assert.equal(result.root.kind, 'tuple');
     const items = result.root.kind === 'tuple' ? result.root.items : [];
-    assert.deepEqual(items, [{ kind: 'int', value: 2n ** 63n - 1n }, { kind: 'int', value: -1 }]);
+    assert.deepEqual(items.map((item) => item.kind === 'int' && item.value), [2n ** 63n - 1n, -1]);
+    assert.deepEqual(items.map((item) => item.kind === 'int' && item.site), [{ op: 'LONG1', start: 2, end: 12 }, { op: 'BININT', start: 12, end: 17 }]);
   });
 
   test('protocol comes from the first PROTO', () => {

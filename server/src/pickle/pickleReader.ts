@@ -125,8 +125,8 @@ class PickleMachine {
       case 'NEWFALSE': return this.push(FALSE);
       case 'INT': return this.executeTextInt();
       case 'LONG': return this.executeTextLong();
-      case 'BININT': case 'BININT1': case 'BININT2': return this.push({ kind: 'int', value: this.intArgument() });
-      case 'LONG1': case 'LONG4': return this.push({ kind: 'int', value: decodeLongBytes(this.payload()) });
+      case 'BININT': case 'BININT1': case 'BININT2': return this.push({ kind: 'int', value: this.intArgument(), site: this.opRange() });
+      case 'LONG1': case 'LONG4': return this.push({ kind: 'int', value: decodeLongBytes(this.payload()), site: this.opRange() });
       case 'FLOAT': return this.push({ kind: 'float', value: this.decodeText(() => parseTextFloat(decodeLatin1(this.payload()))) });
       case 'BINFLOAT': return this.push({ kind: 'float', value: this.floatArgument() });
 
@@ -339,6 +339,10 @@ class PickleMachine {
 
   // Opcodes with behavior of their own.
 
+  private opRange(): OpcodeRange {
+    return { op: this.op.info.name, start: this.op.start, end: this.op.end };
+  }
+
   private executeProto(): void {
     const version = this.intArgument();
     if (version > HIGHEST_PROTOCOL) {
@@ -352,13 +356,13 @@ class PickleMachine {
     // Protocol 0 writes booleans as INT 00 and INT 01.
     if (text === '00') return this.push(FALSE);
     if (text === '01') return this.push(TRUE);
-    this.push({ kind: 'int', value: this.decodeText(() => parseTextInteger(text)) });
+    this.push({ kind: 'int', value: this.decodeText(() => parseTextInteger(text)), site: this.opRange() });
   }
 
   private executeTextLong(): void {
     let text = decodeLatin1(this.payload());
     if (text.endsWith('L')) text = text.slice(0, -1);
-    this.push({ kind: 'int', value: this.decodeText(() => parseTextInteger(text)) });
+    this.push({ kind: 'int', value: this.decodeText(() => parseTextInteger(text)), site: this.opRange() });
   }
 
   private executeStringPush(name: OpcodeName): void {

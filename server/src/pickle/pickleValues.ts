@@ -47,6 +47,8 @@ export interface PickleBool {
 export interface PickleInt {
   kind: 'int';
   value: number | bigint;
+  /** The opcode that pushed the integer, so that a rewrite can replace it; absent for booleans read as ints. */
+  site?: OpcodeRange;
 }
 
 export interface PickleFloat {

@@ -58,8 +58,34 @@ export class Workbench {
   /** Opens the command palette, filters for `label` and runs the entry whose label is exactly `label`. */
   async runCommand(label: string): Promise<void> {
     await this.openQuickInput();
-    await this.page.keyboard.type(label);
+    // One fill instead of typing key by key: every keystroke refilters hundreds of commands,
+    // which takes seconds on a slow machine. The `>` prefix keeps the palette in command mode.
+    await this.quickInputBox().fill(`>${label}`);
     await this.pickQuickInputItem(label);
+  }
+
+  /**
+   * Waits until the palette lists a command, which shows that the extension contributing it
+   * has been scanned. The workbench is shown before that, and a custom editor clicked earlier
+   * opens as plain text.
+   */
+  async waitForCommand(label: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.openQuickInput();
+      await this.quickInputBox().fill(`>${label}`);
+      const found = await this.quickInputRow(label)
+        .waitFor({ state: 'visible', timeout: 2_000 })
+        .then(() => true, () => false);
+      await this.page.keyboard.press('Escape');
+      if (found) break;
+      if (Date.now() > deadline) throw new Error(`The command palette did not list "${label}" within ${timeoutMs} ms.`);
+    }
+
+    // Activation runs after the scan, and interactions before it ends can race with it.
+    await this.page
+      .locator('.statusbar-item', { hasText: 'Activating Extensions' })
+      .waitFor({ state: 'hidden', timeout: timeoutMs });
   }
 
   /** Opens the command palette (F1) and waits for its input box. */
@@ -75,15 +101,30 @@ export class Workbench {
 
   /** Waits for a quick pick row whose label is exactly `label` and selects it. */
   async pickQuickInputItem(label: string): Promise<void> {
-    const row = this.page
-      .locator('.quick-input-widget .quick-input-list .monaco-list-row')
-      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) })
-      .first();
+    const row = this.quickInputRow(label);
     await row.waitFor({ state: 'visible', timeout: uiTimeoutMs });
     await row.click();
   }
 
-  /** Types `text` into the open quick input (an input box or a quick pick filter) and presses Enter. */
+  /** Returns the quick pick row whose label is exactly `label`. */
+  quickInputRow(label: string): Locator {
+    return this.page
+      .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) })
+      .first();
+  }
+
+  /**
+   * Types `text` into an open quick pick and selects the row labeled `text`. The row may
+   * come from the extension's onDidChangeValue handler, so pressing Enter right after
+   * typing would race with it.
+   */
+  async typeAndPick(text: string): Promise<void> {
+    await this.quickInputBox().fill(text);
+    await this.pickQuickInputItem(text);
+  }
+
+  /** Types `text` into the open input box and presses Enter. For a quick pick use typeAndPick. */
   async answerQuickInput(text: string): Promise<void> {
     const input = this.quickInputBox();
     await input.waitFor({ state: 'visible', timeout: uiTimeoutMs });
@@ -91,7 +132,7 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
   }
 
-  /** Title, placeholder and message (an input box's prompt) of the open quick input, for checks and failure messages. */
+  /** Returns the title, placeholder and message (an input box's prompt) of the open quick input. */
   async quickInputPrompt(): Promise<string> {
     const widget = this.page.locator('.quick-input-widget');
     await widget.waitFor({ state: 'visible', timeout: uiTimeoutMs });
@@ -132,7 +173,7 @@ export class Workbench {
    */
   async readOutputChannel(channel: string): Promise<string> {
     await this.runCommand('Output: Show Output Channels...');
-    await this.page.keyboard.type(channel);
+    await this.quickInputBox().fill(channel);
     await this.pickQuickInputItem(channel);
     const view = this.page.locator('.output-view .view-lines');
     await view.waitFor({ state: 'visible', timeout: uiTimeoutMs });
@@ -145,6 +186,43 @@ export class Workbench {
         .map((line) => line.text),
     );
     return lines.join('\n').replace(/\u00a0/g, ' ');
+  }
+
+  /**
+   * Selects the entry `label` of the open action widget (the quick fix menu) with the
+   * keyboard, because the widget's pointer block intercepts clicks.
+   */
+  async chooseAction(label: string): Promise<void> {
+    const widget = this.page.locator('.action-widget');
+    await widget.waitFor({ state: 'visible', timeout: uiTimeoutMs });
+    const rows = widget.locator('.monaco-list-row.action');
+    await rows.first().waitFor({ state: 'visible', timeout: uiTimeoutMs });
+
+    const count = await rows.count();
+    for (let step = 0; step <= count; step++) {
+      const focused = await widget.locator('.monaco-list-row.focused').getAttribute('aria-label').catch(() => null);
+      if (focused === label) {
+        await this.page.keyboard.press('Enter');
+        return;
+      }
+      await this.page.keyboard.press('ArrowDown');
+    }
+    const labels = await rows.evaluateAll((elements) => elements.map((element) => element.getAttribute('aria-label')));
+    throw new Error(`The quick fix menu has no entry "${label}". Entries: ${labels.join(', ')}`);
+  }
+
+  /** Returns the labels of the entries in the open action widget (the quick fix menu). */
+  async readActions(): Promise<string[]> {
+    const rows = this.page.locator('.action-widget .monaco-list-row.action');
+    await rows.first().waitFor({ state: 'visible', timeout: uiTimeoutMs });
+    return rows.evaluateAll((elements) => elements.map((element) => element.getAttribute('aria-label') ?? ''));
+  }
+
+  /** Returns the text of the open modal dialog (an error from a failed command, a confirmation), or undefined. */
+  async readDialog(): Promise<string | undefined> {
+    const dialog = this.page.locator('.monaco-dialog-box');
+    if (!(await dialog.isVisible())) return undefined;
+    return dialog.innerText();
   }
 
   /** Returns the aria-label (message and source) of each visible notification toast. */
@@ -169,7 +247,8 @@ export class Workbench {
   async findWebviewFrame(selector: string, timeoutMs = uiTimeoutMs): Promise<import('playwright-core').Frame> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      for (const frame of this.page.frames()) {
+      // Webviews live in nested iframes, so the workbench's own frame is skipped.
+      for (const frame of this.page.frames().filter((candidate) => candidate !== this.page.mainFrame())) {
         if (await frame.locator(selector).count().catch(() => 0)) return frame;
       }
       await this.page.waitForTimeout(250);

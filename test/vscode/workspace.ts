@@ -83,3 +83,19 @@ export function readDeviceConstantsWithTorch(archive: string, repositoryRoot: st
     throw new Error(`PyTorch could not load ${archive}: ${stderr.trim().split('\n').slice(-4).join('\n') || String(error)}`);
   }
 }
+
+/**
+ * Returns the text of a code record, named without the archive's top folder (for example
+ * `code/__torch__.py`), read with Python's zipfile so the check does not depend on the
+ * engine's own zip reader.
+ */
+export function readCodeRecordWithPython(archive: string, record: string, repositoryRoot: string = findRepositoryRoot()): string {
+  const script = [
+    'import sys, zipfile',
+    'archive = zipfile.ZipFile(sys.argv[1])',
+    'names = [name for name in archive.namelist() if name.split("/", 1)[-1] == sys.argv[2]]',
+    'if not names: sys.exit(f"record {sys.argv[2]} not found in {sys.argv[1]}")',
+    'sys.stdout.write(archive.read(names[0]).decode("utf-8"))',
+  ].join('\n');
+  return execFileSync(venvPython(repositoryRoot), ['-c', script, archive, record], { encoding: 'utf8', timeout: 60_000 });
+}

@@ -12,7 +12,7 @@ import type { ModelGraph } from './graph/graphTypes';
 
 export { defaultOutputPath, retargetFile, type RetargetChange, type RetargetOptions, type RetargetResult } from './retarget/retargetArchive';
 
-/** Analyses one file. Never throws for a bad file: the report's `error` says what went wrong. */
+/** Analyses one file. Never throws for a bad file: the report's `error` describes what went wrong. */
 export async function analyzeFile(filePath: string, options: FindingOptions = {}): Promise<FileReport> {
   try {
     const scan = await scanArchive(filePath);

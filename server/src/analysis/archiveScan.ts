@@ -45,7 +45,7 @@ export interface ArchiveScan {
   rootClass?: string;
 }
 
-/** A file that was recognised but is not a kind the engine analyses; `kind` says what it is. */
+/** A file that was recognised but is not a kind the engine analyses. `kind` records what it is. */
 export class UnsupportedKindError extends EngineError {
   readonly kind: ArchiveKind;
 
@@ -104,7 +104,7 @@ export async function scanArchive(filePath: string): Promise<ArchiveScan> {
       if (detection.kind !== 'checkpoint' && isCodeRecord(record)) {
         scan.codeRecords.push(await scanCodeRecord(reader, entry, record));
       }
-      const pickleKind = detection.kind === 'checkpoint' ? (record === 'data.pkl' ? 'checkpoint' : undefined) : PICKLE_RECORDS[record];
+      const pickleKind = pickleRecordKind(detection.kind, record);
       if (pickleKind !== undefined) {
         const pickle = await scanPickleRecord(reader, entry, record, pickleKind);
         if (pickleKind === 'data') scan.rootClass = pickle.rootClass;
@@ -132,6 +132,12 @@ export async function readCodeTexts(filePath: string): Promise<{ record: string;
   } finally {
     await reader.close();
   }
+}
+
+/** A checkpoint keeps its tensors in `data.pkl`; the other kinds use the records in PICKLE_RECORDS. */
+function pickleRecordKind(kind: ArchiveKind, record: string): PickleRecordKind | undefined {
+  if (kind !== 'checkpoint') return PICKLE_RECORDS[record];
+  return record === 'data.pkl' ? 'checkpoint' : undefined;
 }
 
 export function isCodeRecord(record: string): boolean {

@@ -2,7 +2,7 @@ import type { FileReport, Finding } from '../analysis/types';
 import type { RetargetResult } from '../retarget/retargetArchive';
 import type { ModelGraph } from '../graph/graphTypes';
 
-/** The `check --json` document: findings without engine-internal fields. */
+/** Formats the `check --json` document: findings without engine-internal fields. */
 export function checkJson(reports: readonly FileReport[]): string {
   const files = reports.map((report) => ({
     path: report.path,
@@ -20,7 +20,7 @@ export function checkJson(reports: readonly FileReport[]): string {
   return JSON.stringify({ files }, null, 2);
 }
 
-/** One line per finding, `file: record:line:column: severity: message [code]`, with 1-based lines as compilers print them. */
+/** Formats one line per finding, `file: record:line:column: severity: message [code]`, with 1-based lines as compilers print them. */
 export function checkText(reports: readonly FileReport[]): string {
   const lines: string[] = [];
   let total = 0;

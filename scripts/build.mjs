@@ -13,7 +13,10 @@ const nodeBundles = [
   { entry: 'server/src/lsp/server.ts', out: 'server.js' },
 ];
 
-const browserBundles = [];
+const browserBundles = [
+  { entry: 'media/src/graph/webview.ts', out: 'graphWebview.js' },
+  { entry: 'media/src/graph/layoutWorker.ts', out: 'graphLayoutWorker.js' },
+];
 
 fs.mkdirSync(dist, { recursive: true });
 

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { type TestContext, after, before, describe, it } from 'node:test';
 
 import { WorkspaceFiles, createTestWorkspace, readCodeRecordWithPython, readDeviceConstantsWithTorch } from '../vscode/workspace';
 import { type CodeServer, assertToolsInstalled, installExtension, readOutputChannelLogs, repositoryRoot, startCodeServer } from './codeServer';
@@ -58,6 +58,17 @@ async function waitForNewArchive(folder: string, before: Set<string>, timeoutMs 
   throw new Error(`No new archive appeared in ${folder} within ${timeoutMs} ms (had ${[...before].join(', ')})`);
 }
 
+/** Calls `probe` until it returns a value other than undefined, or throws `failure` after `timeoutMs`. */
+async function waitFor<T>(probe: () => Promise<T | undefined>, failure: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms: ${failure}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 function assertAllDevices(archive: string, expected: string): void {
   const report = readDeviceConstantsWithTorch(archive);
   assert.ok(report.devices.length > 0, `PyTorch sees no Device constants in ${archive}`);
@@ -69,6 +80,16 @@ function assertAllDevices(archive: string, expected: string): void {
 }
 
 describe('Extension in code-server', { timeout: 10 * 60_000 }, () => {
+  /** Runs a test body and saves a screenshot named after the test when it fails. */
+  const withFailureScreenshot = (body: () => Promise<void>) => async (context: TestContext) => {
+    try {
+      await body();
+    } catch (error) {
+      await workbench?.screenshot(`failed-${context.name.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
+      throw error;
+    }
+  };
+
   let extensionsDir: string;
   let workspaceFolder: string;
   let server: CodeServer | undefined;
@@ -96,7 +117,7 @@ describe('Extension in code-server', { timeout: 10 * 60_000 }, () => {
     if (workspaceFolder) fs.rmSync(workspaceFolder, { recursive: true, force: true });
   });
 
-  it('Explorer click opens the archive editor', async () => {
+  it('Explorer click opens the archive editor', withFailureScreenshot(async () => {
     await workbench.openFromExplorer(WorkspaceFiles.tracedOnCpu);
 
     const tab = workbench.page.locator(`.tabs-container .tab[aria-label*="${WorkspaceFiles.tracedOnCpu}"]`);
@@ -110,9 +131,9 @@ describe('Extension in code-server', { timeout: 10 * 60_000 }, () => {
     assert.match(text, /TorchScript/, 'the editor does not name the archive kind');
     assert.match(text, /\bcpu\b/, 'the editor does not list the cpu device');
     assert.match(text, /code\/__torch__\.py:\d+:\d+/, 'the editor does not list the code finding with its location');
-  });
+  }));
 
-  it('Problems panel lists the warnings', async () => {
+  it('Problems panel lists the warnings', withFailureScreenshot(async () => {
     const record = readCodeRecordWithPython(path.join(workspaceFolder, WorkspaceFiles.tracedOnCpu), 'code/__torch__.py');
     const literalLine = record.split('\n').findIndex((line) => line.includes(cpuLiteral)) + 1;
     assert.ok(literalLine > 0, `no ${cpuLiteral} in the traced model's code`);
@@ -128,32 +149,25 @@ describe('Extension in code-server', { timeout: 10 * 60_000 }, () => {
     const d2goRecord = rows.find((label) => label.includes('___torch_mangle_636.py'));
     const count = Number(/^(\d+) problems? in file/.exec(d2goRecord ?? '')?.[1]);
     assert.ok(count >= 21, `the d2go code record lists ${count} problems, expected one per CPU literal (21) or more: ${d2goRecord}`);
-  });
+  }));
 
-  it('quick fix writes the retargeted archive', async () => {
+  it('quick fix writes the retargeted archive', withFailureScreenshot(async () => {
     const archivesBefore = listArchives(workspaceFolder);
     const record = readCodeRecordWithPython(path.join(workspaceFolder, WorkspaceFiles.tracedOnCpu), 'code/__torch__.py');
     const literalLine = record.split('\n').findIndex((line) => line.includes(cpuLiteral)) + 1;
 
-    // Clicking the warning opens the code record with the finding selected but leaves the
-    // focus in the Problems panel, so the editor is focused before Ctrl+. requests quick fixes.
     const warning = workbench.page.locator(`.markers-panel .monaco-list-row[aria-label*="at line ${literalLine} and character"]`).first();
-    await warning.click();
-    const editor = workbench.page.locator('.editor-instance .monaco-editor').first();
-    await editor.waitFor({ state: 'visible', timeout: 20_000 });
-    await workbench.runCommand('View: Focus Active Editor Group');
-    await workbench.page.keyboard.press('Control+.');
-    const actions = await workbench.readActions();
+    const fixes = await workbench.showFixesOfProblem(warning);
     await workbench.screenshot('quick-fix-menu');
 
-    assert.deepEqual(actions, ['Retarget to cuda', 'Retarget to cuda:0', 'Choose device...']);
-    await workbench.chooseAction('Retarget to cuda');
+    assert.deepEqual(fixes, ['Retarget to cuda', 'Retarget to cuda:0', 'Choose device...']);
+    await workbench.chooseMenuItem('Retarget to cuda');
 
     const written = await waitForNewArchive(workspaceFolder, archivesBefore);
     assertAllDevices(written, 'cuda');
-  });
+  }));
 
-  it('palette command retargets to a typed device', async () => {
+  it('palette command retargets to a typed device', withFailureScreenshot(async () => {
     const archivesBefore = listArchives(workspaceFolder);
     await workbench.openFromExplorer(WorkspaceFiles.d2go);
     await workbench.findWebviewFrame(`body:has-text("${WorkspaceFiles.d2go}")`, 30_000);
@@ -163,18 +177,22 @@ describe('Extension in code-server', { timeout: 10 * 60_000 }, () => {
     assert.match(devicePrompt, /d2go_optimized\.pt/, `the device picker does not name the archive: ${devicePrompt}`);
     await workbench.typeAndPick('cuda:1');
 
-    // code-server shows its own file dialog: a quick input holding the default output path.
+    // code-server shows its own file dialog: a quick input that first lists the folder and
+    // then fills in the default output path.
     await workbench.page.locator('.quick-input-widget .quick-input-action', { hasText: 'OK' }).waitFor({ state: 'visible', timeout: 20_000 });
-    const outputPath = await workbench.quickInputBox().inputValue();
+    const outputPath = await waitFor(async () => {
+      const value = await workbench.quickInputBox().inputValue();
+      return value.endsWith('.pt') ? value : undefined;
+    }, 'the save dialog never proposed a .pt file');
     await workbench.screenshot('retarget-save-dialog');
     assert.ok(outputPath.startsWith(workspaceFolder), `the save dialog proposes ${outputPath}, outside the workspace`);
     await workbench.page.keyboard.press('Enter');
 
     const written = await waitForNewArchive(workspaceFolder, archivesBefore, 120_000);
     assertAllDevices(written, 'cuda:1');
-  });
+  }));
 
-  it('output channel shows no error', async () => {
+  it('output channel shows no error', withFailureScreenshot(async () => {
     const visible = await workbench.readOutputChannel(outputChannel);
     await workbench.screenshot('output');
     const logged = readOutputChannelLogs(server!, outputChannel);
@@ -185,5 +203,5 @@ describe('Extension in code-server', { timeout: 10 * 60_000 }, () => {
     const notifications = await workbench.readNotifications();
     assert.ok(!notifications.some((text) => /^Error/i.test(text)), `error notifications: ${notifications.join(' | ')}`);
     assert.equal(await workbench.readDialog(), undefined);
-  });
+  }));
 });

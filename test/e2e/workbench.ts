@@ -189,33 +189,27 @@ export class Workbench {
   }
 
   /**
-   * Selects the entry `label` of the open action widget (the quick fix menu) with the
-   * keyboard, because the widget's pointer block intercepts clicks.
+   * Clicks the "Show fixes" light bulb of a Problems row and returns the labels of the menu
+   * it opens. This is the way to a quick fix on a read-only document, where Ctrl+. in the
+   * editor does nothing.
    */
-  async chooseAction(label: string): Promise<void> {
-    const widget = this.page.locator('.action-widget');
-    await widget.waitFor({ state: 'visible', timeout: uiTimeoutMs });
-    const rows = widget.locator('.monaco-list-row.action');
-    await rows.first().waitFor({ state: 'visible', timeout: uiTimeoutMs });
+  async showFixesOfProblem(row: Locator): Promise<string[]> {
+    await row.click();
+    // The light bulb stays disabled until the code action providers have returned their actions.
+    const lightBulb = row.locator('.markers-panel-action-quickfix:not(.disabled)');
+    await lightBulb.waitFor({ state: 'visible', timeout: uiTimeoutMs });
+    await lightBulb.click();
 
-    const count = await rows.count();
-    for (let step = 0; step <= count; step++) {
-      const focused = await widget.locator('.monaco-list-row.focused').getAttribute('aria-label').catch(() => null);
-      if (focused === label) {
-        await this.page.keyboard.press('Enter');
-        return;
-      }
-      await this.page.keyboard.press('ArrowDown');
-    }
-    const labels = await rows.evaluateAll((elements) => elements.map((element) => element.getAttribute('aria-label')));
-    throw new Error(`The quick fix menu has no entry "${label}". Entries: ${labels.join(', ')}`);
+    const items = this.page.locator('.context-view .monaco-menu .action-item .action-label');
+    await items.first().waitFor({ state: 'visible', timeout: uiTimeoutMs });
+    return items.evaluateAll((elements) => elements.map((element) => element.getAttribute('aria-label') ?? element.textContent ?? ''));
   }
 
-  /** Returns the labels of the entries in the open action widget (the quick fix menu). */
-  async readActions(): Promise<string[]> {
-    const rows = this.page.locator('.action-widget .monaco-list-row.action');
-    await rows.first().waitFor({ state: 'visible', timeout: uiTimeoutMs });
-    return rows.evaluateAll((elements) => elements.map((element) => element.getAttribute('aria-label') ?? ''));
+  /** Clicks the entry `label` of the open context menu. */
+  async chooseMenuItem(label: string): Promise<void> {
+    const item = this.page.locator(`.context-view .monaco-menu .action-item .action-label[aria-label="${label}"]`);
+    await item.waitFor({ state: 'visible', timeout: uiTimeoutMs });
+    await item.click();
   }
 
   /** Returns the text of the open modal dialog (an error from a failed command, a confirmation), or undefined. */

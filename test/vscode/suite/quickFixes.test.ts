@@ -55,17 +55,6 @@ describe('Quick fixes', () => {
     }
   });
 
-  it('fix lists the diagnostic it resolves', async () => {
-    const archive = workspaceFile(WorkspaceFiles.tracedOnCpu);
-    const found = await waitForArchiveDiagnostics(archive);
-    const [{ uri, diagnostics }] = [...found.onCodeRecords.values()];
-
-    const [first] = await quickFixesFor(uri, diagnostics[0]);
-    assert.ok(first.diagnostics, `${first.title} lists no diagnostics`);
-    assert.equal(first.diagnostics.length, 1);
-    assert.equal(first.diagnostics[0].message, diagnostics[0].message);
-  });
-
   it('d2go findings offer the same targets', async () => {
     const archive = workspaceFile(WorkspaceFiles.d2go);
     await vscode.commands.executeCommand(Commands.checkWorkspace);

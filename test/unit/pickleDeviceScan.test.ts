@@ -15,7 +15,7 @@ function dotted(pathSegments: PathSegment[]): string {
   return pathSegments.map((segment) => (typeof segment === 'number' ? `[${segment}]` : `.${segment}`)).join('').replace(/^\./, '');
 }
 
-/** Prints the device attributes of the scripted module as torch.jit.load sees them. */
+/** Prints the device attributes of the scripted module as torch.jit.load returns them. */
 const TORCH_ATTRIBUTES = String.raw`
 import json, sys, torch
 m = torch.jit.load(sys.argv[1], map_location='cpu')
@@ -43,7 +43,7 @@ describe('scanPickleDevices on torch archives', { skip: torchUnavailable() }, ()
     const paths = scan.storages.flatMap((storage) => storage.tensorPaths.map(dotted));
     assert.deepEqual([...paths].sort(), [...archives.scriptedTensorNames].sort());
 
-    // The first location is pushed; the others read the same memo entry.
+    // The first location is a push, and the others read its memo entry.
     const [first, second, third] = scan.storages;
     assert.equal(first.site.op, 'BINUNICODE');
     assert.equal(second.site.op, 'BINGET');
@@ -151,6 +151,19 @@ describe('scanPickleDevices on torch archives', { skip: torchUnavailable() }, ()
     ]);
     assert.deepEqual(scan.storages.map((storage) => storage.tensorPaths.map(dotted)), [['weights'], ['param']]);
     assert.deepEqual(scan.deviceStrings.map((found) => [dotted(found.path), found.value]), [['device_name', 'cuda:0']]);
+  });
+
+  test('checkpoint with numpy and builtins', () => {
+    const scan = scanRecord(archives.mixedCheckpoint, 'mixed/data.pkl', 'checkpoint');
+
+    assert.deepEqual(scan.storages.map((storage) => [storage.tensorPaths.map(dotted), storage.storageType, storage.location]), [
+      [['quantized'], 'torch.QInt8Storage', 'cpu'],
+      // The sparse tensor's indices and values sit in a tuple argument of _rebuild_sparse_tensor.
+      [['sparse[0]'], 'torch.LongStorage', 'cpu'],
+      [['sparse[1]'], 'torch.FloatStorage', 'cpu'],
+    ]);
+    assert.equal(scan.deviceObjects.length, 0);
+    assert.equal(scan.deviceStrings.length, 0);
   });
 });
 

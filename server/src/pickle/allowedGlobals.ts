@@ -11,8 +11,9 @@
  * Anything else means the file was not written by PyTorch.
  */
 
+/** Protocol 2 writes `range` as `__builtin__.xrange`, the Python 2 name. */
 const BUILTIN_NAMES: ReadonlySet<string> = new Set([
-  'set', 'frozenset', 'slice', 'bytearray', 'bytes', 'complex', 'range',
+  'set', 'frozenset', 'slice', 'bytearray', 'bytes', 'complex', 'range', 'xrange',
 ]);
 
 const NUMPY_NAMES: ReadonlyMap<string, ReadonlySet<string>> = new Map([
@@ -38,7 +39,7 @@ export function isAllowedGlobal(module: string, name: string): boolean {
   return NUMPY_NAMES.get(module)?.has(name) ?? false;
 }
 
-/** The error message for a global that isAllowedGlobal rejects. */
+/** Formats the error message for a global that isAllowedGlobal rejects. */
 export function disallowedGlobalMessage(module: string, name: string): string {
   return `pickle names the global ${module}.${name}, which PyTorch archives never contain; the file is not a model PyTorch wrote, do not load it with pickle`;
 }

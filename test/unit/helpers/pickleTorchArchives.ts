@@ -21,6 +21,8 @@ export interface TorchArchives {
   twoArgumentMobile: string;
   /** A torch.save checkpoint with device objects and tensors. */
   checkpoint: string;
+  /** A torch.save checkpoint with numpy values, builtins, and quantized, sparse and meta tensors. */
+  mixedCheckpoint: string;
   /** Names of the parameters and buffers of the scripted module, as torch lists them. */
   scriptedTensorNames: string[];
   /** Device constants of the traced module's inlined graph, as torch prints them. */
@@ -98,6 +100,17 @@ checkpoint = {
 }
 torch.save(checkpoint, os.path.join(out, 'checkpoint.pt'))
 
+import collections
+import numpy as np
+mixed = {
+    'array': np.arange(3), 'scalar': np.float64(1.5), 'dtype': np.dtype('float32'), 'set': {1}, 'frozenset': frozenset({2}),
+    'slice': slice(1, 2), 'ordered': collections.OrderedDict(a=1), 'bytes': b'ab', 'bytearray': bytearray(b'x'),
+    'complex': 1 + 2j, 'range': range(3), 'size': torch.Size([2, 3]), 'torch_dtype': torch.float16,
+    'quantized': torch.quantize_per_tensor(torch.ones(2), 0.1, 0, torch.qint8), 'sparse': torch.ones(2, 2).to_sparse(),
+    'meta': torch.empty(2, device='meta'),
+}
+torch.save(mixed, os.path.join(out, 'mixed.pt'))
+
 graph_devices = [str(node.output().toIValue()) for node in traced.inlined_graph.nodes()
                  if node.kind() == 'prim::Constant' and node.output().type().kind() == 'DeviceObjType']
 tensor_names = [name for name, _ in scripted.named_parameters()] + [name for name, _ in scripted.named_buffers()]
@@ -121,6 +134,7 @@ export function buildTorchArchives(): TorchArchives {
     traced: path.join(dir, 'traced.pt'),
     twoArgumentMobile: path.join(dir, 'two_argument.ptl'),
     checkpoint: path.join(dir, 'checkpoint.pt'),
+    mixedCheckpoint: path.join(dir, 'mixed.pt'),
     ...facts,
   };
 }

@@ -87,7 +87,7 @@ interface Rewrite {
   rewritten: Buffer;
 }
 
-/** The rewrites under test, made before torch inspects them all at once. */
+/** Makes the rewrites under test, so that torch can inspect them all in one process. */
 function makeRewrites(archives: TorchArchives): Record<'devices' | 'name' | 'storages' | 'mobile' | 'checkpoint', Rewrite> {
   const scripted: RecordUnderTest = { file: archives.scripted, record: 'scripted/data.pkl', kind: 'data' };
   const mobile: RecordUnderTest = { file: archives.tracedMobile, record: 'traced/bytecode.pkl', kind: 'bytecode' };
@@ -205,8 +205,8 @@ describe('rewritePickle on torch archives', { skip: torchUnavailable() }, () => 
   test('mobile device constant changes, storage stays', () => {
     assert.deepEqual(results.mobileOriginal, { loaded: true, forward: [3, 2] });
 
-    // The storage location of the tensor constant still reads 'cpu', so the module loads; the
-    // factory op now asks for CUDA when it runs.
+    // The storage location of the tensor constant still reads 'cpu', so the module loads, but
+    // the factory op now requests CUDA when it runs.
     const loaded = results.mobile;
     assert.equal(loaded.load_error, undefined);
     assert.equal(loaded.loaded, true);

@@ -1,12 +1,12 @@
 /**
  * Finds the hard-coded devices in a pickle read by readPickle: storage locations of tensors,
  * `torch.device` objects, strings that name a device, and in mobile bytecode the
- * `aten::device.with_index` operator. Each finding carries the site of the string that holds
+ * `aten::device.with_index` operator. Each finding carries the site of the string that contains
  * the device, so that rewritePickle can change exactly those bytes.
  *
  * TorchScript's pickler memoizes strings and device objects: one 'cuda:0' string can be a
  * str attribute and, through a memo GET, the argument of a device object. Each use has its
- * own site; a device object read back from the memo shares the site of its first use.
+ * own site, but a device object read back from the memo shares the site of its first use.
  */
 import { parseDevice } from '../device';
 import { EngineError } from '../errors';
@@ -23,7 +23,7 @@ export type PathSegment = string | number;
 export interface StorageLocationSite {
   /** The storage class, for example `torch.FloatStorage`. */
   storageType: string;
-  /** The storage key: the name of the record under `data/` or `constants/` that holds the bytes. */
+  /** The storage key: the name of the record under `data/` or `constants/` that contains the bytes. */
   key: string;
   location: string;
   site: StringSite;
@@ -256,7 +256,7 @@ class DeviceWalker {
     for (const arg of value.args) this.walk(arg, path, owner, depth + 1);
     if (value.kwargs !== undefined) this.walk(value.kwargs, path, owner, depth + 1);
 
-    // The state dict of an object holds its attributes, so its keys become path segments.
+    // The state dict of an object contains its attributes, so its keys become path segments.
     if (value.state?.kind === 'dict' && this.enter(value.state)) this.walkEntries(value.state.entries, path, inner, depth + 1);
     else if (value.state !== undefined) this.walk(value.state, path, inner, depth + 1);
 

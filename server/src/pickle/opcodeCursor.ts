@@ -1,7 +1,7 @@
 /**
  * Iteration over the opcodes of a pickle: decodes each opcode byte and the bounds of its
  * argument, checks that every declared length fits in the data and that no opcode crosses
- * the end of a protocol 4 frame. It interprets nothing; the stack machine does that.
+ * the end of a protocol 4 frame. It interprets nothing, because the stack machine does that.
  */
 import { EngineError } from '../errors';
 import { opcodeForByte, type OpcodeInfo } from './opcodes';
@@ -27,6 +27,8 @@ export interface DecodedOpcode {
 
 const NEWLINE = 0x0a;
 
+const FIXED_SIZES = { uint1: 1, uint2: 2, int4: 4, uint4: 4, float8: 8 } as const;
+
 export class OpcodeCursor {
   private position = 0;
   private frameEnd: number | undefined;
@@ -35,14 +37,6 @@ export class OpcodeCursor {
     private readonly data: Buffer,
     private readonly where: PickleLocation,
   ) {}
-
-  get offset(): number {
-    return this.position;
-  }
-
-  get atEnd(): boolean {
-    return this.position >= this.data.length;
-  }
 
   /** Decodes the opcode at the current position and moves past it. */
   next(): DecodedOpcode {
@@ -84,18 +78,12 @@ export class OpcodeCursor {
     switch (info.argument) {
       case 'none':
         return { form: 'none' };
-      case 'uint1':
-        return { form: 'int', value: this.readFixed(info, 1, (at) => this.data.readUInt8(at)) };
-      case 'uint2':
-        return { form: 'int', value: this.readFixed(info, 2, (at) => this.data.readUInt16LE(at)) };
-      case 'int4':
-        return { form: 'int', value: this.readFixed(info, 4, (at) => this.data.readInt32LE(at)) };
-      case 'uint4':
-        return { form: 'int', value: this.readFixed(info, 4, (at) => this.data.readUInt32LE(at)) };
+      case 'uint1': case 'uint2': case 'int4': case 'uint4':
+        return { form: 'int', value: this.readFixed(info, info.argument) };
       case 'uint8':
         return { form: 'int', value: this.readLength8(info, start) };
       case 'float8':
-        return { form: 'float', value: this.readFixed(info, 8, (at) => this.data.readDoubleBE(at)) };
+        return { form: 'float', value: this.readFixed(info, 'float8') };
       case 'line':
         return { form: 'payload', ...this.readLine(info, start) };
       case 'two-lines': {
@@ -104,11 +92,11 @@ export class OpcodeCursor {
         return { form: 'two-lines', first, second };
       }
       case 'bytes1':
-        return this.readPayload(info, start, this.readFixed(info, 1, (at) => this.data.readUInt8(at)));
+        return this.readPayload(info, start, this.readFixed(info, 'uint1'));
       case 'bytes4':
-        return this.readPayload(info, start, this.readFixed(info, 4, (at) => this.data.readUInt32LE(at)));
+        return this.readPayload(info, start, this.readFixed(info, 'uint4'));
       case 'bytes4-signed': {
-        const length = this.readFixed(info, 4, (at) => this.data.readInt32LE(at));
+        const length = this.readFixed(info, 'int4');
         if (length < 0) this.fail(`the ${info.name} opcode declares a negative length ${length}; the record is corrupt`, start);
         return this.readPayload(info, start, length);
       }
@@ -117,13 +105,21 @@ export class OpcodeCursor {
     }
   }
 
-  private readFixed(info: OpcodeInfo, size: number, read: (at: number) => number): number {
+  private readFixed(info: OpcodeInfo, form: 'uint1' | 'uint2' | 'int4' | 'uint4' | 'float8'): number {
     const at = this.position;
+    const size = FIXED_SIZES[form];
     if (at + size > this.data.length) {
       this.fail(`the pickle ends inside the argument of the ${info.name} opcode; the record is truncated`, at - 1);
     }
     this.position = at + size;
-    return read(at);
+
+    switch (form) {
+      case 'uint1': return this.data[at];
+      case 'uint2': return this.data.readUInt16LE(at);
+      case 'int4': return this.data.readInt32LE(at);
+      case 'uint4': return this.data.readUInt32LE(at);
+      case 'float8': return this.data.readDoubleBE(at);
+    }
   }
 
   /** Reads a uint64 length, which must fit in the data that follows it. */

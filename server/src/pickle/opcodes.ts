@@ -3,7 +3,7 @@
  * byte, the protocol that introduced it, and the form of the argument that follows the byte.
  */
 
-/** How the argument bytes after an opcode byte are laid out. */
+/** The layout of the argument bytes that follow an opcode byte. */
 export type ArgumentForm =
   | 'none'
   | 'uint1'
@@ -115,12 +115,10 @@ export type OpcodeName = (typeof TABLE)[number][0];
 export const HIGHEST_PROTOCOL = 5;
 
 const BY_CODE: (OpcodeInfo | undefined)[] = new Array(256).fill(undefined);
-const BY_NAME = new Map<OpcodeName, OpcodeInfo>();
 
 for (const [name, char, protocol, argument] of TABLE) {
   const info: OpcodeInfo = { name, code: char.charCodeAt(0), protocol, argument };
   BY_CODE[info.code] = info;
-  BY_NAME.set(name, info);
 }
 
 /** Returns the opcode for a byte, or undefined when no protocol defines that byte. */
@@ -128,18 +126,7 @@ export function opcodeForByte(byte: number): OpcodeInfo | undefined {
   return BY_CODE[byte];
 }
 
-export function opcodeByName(name: OpcodeName): OpcodeInfo {
-  const info = BY_NAME.get(name);
-  if (info === undefined) throw new Error(`unknown pickle opcode name ${name}`);
-  return info;
-}
-
 /** The opcodes that push a string whose bytes follow the opcode. */
-export type StringPushOpcode = 'STRING' | 'BINSTRING' | 'SHORT_BINSTRING' | 'UNICODE' | 'BINUNICODE' | 'SHORT_BINUNICODE' | 'BINUNICODE8';
-
 export const STRING_PUSH_OPCODES: ReadonlySet<OpcodeName> = new Set<OpcodeName>([
   'STRING', 'BINSTRING', 'SHORT_BINSTRING', 'UNICODE', 'BINUNICODE', 'SHORT_BINUNICODE', 'BINUNICODE8',
 ]);
-
-/** The opcodes that push a memo entry. */
-export const MEMO_GET_OPCODES: ReadonlySet<OpcodeName> = new Set<OpcodeName>(['GET', 'BINGET', 'LONG_BINGET']);

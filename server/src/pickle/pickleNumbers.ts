@@ -5,8 +5,8 @@
 import { InvalidPayloadError } from './pickleStrings';
 
 /**
- * Limit on the digits of a text integer. CPython rejects longer decimal strings by default
- * (sys.int_info.default_max_str_digits), and decimal parsing is superlinear.
+ * Limit on the digits of a text integer, the same as CPython's default limit on decimal
+ * strings (sys.int_info.default_max_str_digits), which bounds the time spent parsing them.
  */
 export const MAX_TEXT_INTEGER_DIGITS = 4300;
 

@@ -45,7 +45,7 @@ export interface PickleResult {
   root: PickleValue;
   /** Every opcode in order, STOP included. */
   ops: OpcodeRange[];
-  /** The memo as it stands at STOP. */
+  /** The memo contents at STOP. */
   memo: ReadonlyMap<number, MemoEntry>;
   /** Every string push and every memo GET of a string, in opcode order. */
   strings: PickleStr[];
@@ -78,6 +78,8 @@ class PickleMachine {
   private protocol: number | undefined;
   private bufferCount = 0;
   private op!: DecodedOpcode;
+  /** Range of the current opcode, shared by the opcode list, sites and memo entries. */
+  private range!: OpcodeRange;
 
   constructor(
     private readonly data: Buffer,
@@ -89,7 +91,8 @@ class PickleMachine {
   run(): PickleResult {
     for (;;) {
       this.op = this.cursor.next();
-      this.ops.push({ op: this.op.info.name, start: this.op.start, end: this.op.end });
+      this.range = { op: this.op.info.name, start: this.op.start, end: this.op.end };
+      this.ops.push(this.range);
 
       if (this.op.info.name === 'STOP') {
         const root = this.pop();
@@ -229,7 +232,12 @@ class PickleMachine {
   // Depth bookkeeping for containers.
 
   private depthOf(value: PickleValue): number {
-    return typeof value === 'object' ? this.depths.get(value) ?? 0 : 0;
+    switch (value.kind) {
+      case 'tuple': case 'list': case 'dict': case 'set': case 'frozenset': case 'object': case 'persistent':
+        return this.depths.get(value) ?? 1;
+      default:
+        return 0;
+    }
   }
 
   private raiseDepth(container: PickleValue, children: readonly PickleValue[]): void {
@@ -340,7 +348,7 @@ class PickleMachine {
   // Opcodes with behavior of their own.
 
   private opRange(): OpcodeRange {
-    return { op: this.op.info.name, start: this.op.start, end: this.op.end };
+    return this.range;
   }
 
   private executeProto(): void {
@@ -373,7 +381,7 @@ class PickleMachine {
     else if (name === 'BINSTRING' || name === 'SHORT_BINSTRING') value = decodeLatin1(bytes);
     else value = decodeUtf8(bytes);
 
-    const range: OpcodeRange = { op: name, start: this.op.start, end: this.op.end };
+    const range = this.range;
     const node: PickleStr = { kind: 'str', value, site: { ...range, origin: range } };
     this.strings.push(node);
     this.push(node);
@@ -451,7 +459,7 @@ class PickleMachine {
     if (!this.memo.has(index) && this.memo.size >= MAX_MEMO_ENTRIES) {
       this.fail(`the pickle stores more than ${MAX_MEMO_ENTRIES} memo entries, beyond this reader's limit; the record is corrupt or hostile`);
     }
-    this.memo.set(index, { value, put: { op: this.op.info.name, start: this.op.start, end: this.op.end } });
+    this.memo.set(index, { value, put: this.range });
   }
 
   private executeGet(index: number): void {
@@ -475,7 +483,7 @@ class PickleMachine {
   }
 
   private persidString(): PickleValue {
-    const range: OpcodeRange = { op: 'PERSID', start: this.op.start, end: this.op.end };
+    const range = this.range;
     // The PERSID argument is not a string push, so it is not listed among the rewritable strings.
     return { kind: 'str', value: decodeLatin1(this.payload()), site: { ...range, origin: range } };
   }

@@ -7,7 +7,7 @@
  * push of the intended value, not memoized:
  * - an unchanged GET of a changed entry becomes a copy of the original push opcode;
  * - a changed GET becomes a push of the new value in the family of the original push.
- * So after the rewrite every use sees its intended value, and memo indexes stay as they were.
+ * So after the rewrite every use reads its intended value, and memo indexes stay as they were.
  *
  * Pickles hold no absolute offsets other than FRAME lengths: MARK, memo indexes and TorchScript's
  * records refer to no byte position, so inserting or removing bytes is safe elsewhere.
@@ -30,7 +30,7 @@ interface Edit {
   bytes: Buffer;
 }
 
-/** The value a use sees after the rewrite, and whether that differs from its old value. */
+/** The value a use reads after the rewrite, and whether that differs from its old value. */
 interface FinalValue {
   value: string;
   changed: boolean;

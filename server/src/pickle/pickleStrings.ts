@@ -202,7 +202,7 @@ export function decodeStringLiteral(line: Uint8Array): Buffer {
     if (simple !== undefined) {
       out.push(simple);
     } else if (escape === 0x0a) {
-      // A backslash before a newline continues the line and stands for nothing.
+      // A backslash before a newline continues the line, so both are dropped.
     } else if (escape >= 0x30 && escape <= 0x37) {
       let code = escape - 0x30;
       for (let digits = 1; digits < 3 && position < end && line[position] >= 0x30 && line[position] <= 0x37; digits += 1) {
@@ -231,7 +231,7 @@ export function encodeStringLiteral(value: string): Buffer {
   for (let i = 0; i < value.length; i += 1) {
     const code = value.charCodeAt(i);
     if (code > 0xff) {
-      throw new InvalidPayloadError(`the string ${JSON.stringify(value)} has characters beyond Latin-1, which the STRING opcode cannot hold`, 0);
+      throw new InvalidPayloadError(`the string ${JSON.stringify(value)} has characters beyond Latin-1, which the STRING opcode cannot encode`, 0);
     }
     if (code === 0x5c || code === 0x27) {
       out.push(0x5c, code);
@@ -249,7 +249,7 @@ export function encodeStringLiteral(value: string): Buffer {
 export function encodeLatin1(value: string): Buffer {
   for (let i = 0; i < value.length; i += 1) {
     if (value.charCodeAt(i) > 0xff) {
-      throw new InvalidPayloadError(`the string ${JSON.stringify(value)} has characters beyond Latin-1, which BINSTRING cannot hold`, 0);
+      throw new InvalidPayloadError(`the string ${JSON.stringify(value)} has characters beyond Latin-1, which BINSTRING cannot encode`, 0);
     }
   }
   return Buffer.from(value, 'latin1');

@@ -30,7 +30,7 @@ export interface StringSite extends OpcodeRange {
   memoIndex?: number;
   /** For a memo GET: the site of the string that the memo entry stored. */
   memoSource?: StringSite;
-  /** The push opcode that holds the string's bytes; the site itself for a push. */
+  /** The push opcode that contains the string's bytes: the site itself for a push. */
   origin: OpcodeRange;
 }
 
@@ -155,13 +155,3 @@ export type PickleValue =
   | PickleObject
   | PicklePersistent
   | PickleBuffer;
-
-/** Returns the `module.name` of a global, or undefined for any other value. */
-export function globalName(value: PickleValue | undefined): string | undefined {
-  return value?.kind === 'global' ? `${value.module}.${value.name}` : undefined;
-}
-
-/** Returns the string of a str value, or undefined for any other value. */
-export function stringValue(value: PickleValue | undefined): string | undefined {
-  return value?.kind === 'str' ? value.value : undefined;
-}

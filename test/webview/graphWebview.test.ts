@@ -92,14 +92,35 @@ function hostileGraph(): ModelGraph {
   };
 }
 
-async function waitForNodes(opened: OpenedGraph): Promise<number> {
-  await opened.page.waitForSelector('svg.graph .node', { timeout: 30_000 });
-  return opened.page.locator('svg.graph .node').count();
+/** Returns the number of laid-out nodes from the status line once a layout is shown. */
+async function shownNodeCount(opened: OpenedGraph): Promise<number> {
+  await opened.page.waitForFunction(() => /^\d+ nodes/.test(document.querySelector('.status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  return Number(/^(\d+) nodes/.exec((await opened.page.locator('.status').textContent()) ?? '')![1]);
 }
 
-/** Waits until the node count differs from `previous` (a re-layout finished) and returns it. */
+async function waitForNodes(opened: OpenedGraph): Promise<number> {
+  const count = await shownNodeCount(opened);
+  await opened.page.waitForSelector('svg.graph .node', { timeout: 30_000 });
+  return count;
+}
+
+/** Waits until a new layout with a node count other than `previous` is shown, and returns that count. */
 async function waitForNodeCountChange(opened: OpenedGraph, previous: number): Promise<number> {
-  await opened.page.waitForFunction((count) => document.querySelectorAll('svg.graph .node').length !== count, previous, { timeout: 30_000 });
+  await opened.page.waitForFunction(
+    (count) => {
+      const match = /^(\d+) nodes/.exec(document.querySelector('.status')?.textContent ?? '');
+      return match !== null && Number(match[1]) !== count;
+    },
+    previous,
+    { timeout: 60_000 },
+  );
+  return shownNodeCount(opened);
+}
+
+/** Zooms out to the whole graph and returns how many nodes are drawn then. */
+async function fitAndCountDrawn(opened: OpenedGraph): Promise<number> {
+  await opened.page.click('button.fit');
+  await opened.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
   return opened.page.locator('svg.graph .node').count();
 }
 
@@ -137,7 +158,15 @@ describe('graph webview in Chromium', () => {
     try {
       const count = await waitForNodes(opened);
       const shown = d2go.nodes.filter((node) => !(node.kind === 'constant' && node.literal));
-      assert.equal(count, shown.length, 'every node except literals is drawn');
+      assert.equal(count, shown.length, 'every node except literals is laid out');
+
+      // The first view shows the top at a readable scale, so only part of the graph is drawn.
+      const drawnAtFirst = await opened.page.locator('svg.graph .node').count();
+      assert.ok(drawnAtFirst < count, `only nodes near the view are drawn (${drawnAtFirst} of ${count})`);
+      assert.ok((await opened.page.locator('svg.graph .node .node-title').count()) > 0, 'nodes in view have labels');
+
+      assert.equal(await fitAndCountDrawn(opened), count, 'the whole graph is drawn once it fits the view');
+      assert.equal(await opened.page.locator('svg.graph .node .node-title').count(), 0, 'far zoomed out, nodes are plain boxes');
       assert.equal(await opened.page.locator('svg.graph .node.device').count(), 21);
       assert.ok((await opened.page.locator('svg.graph path.edge').count()) > count / 2, 'edges are drawn');
       assert.deepEqual(await opened.page.locator('.legend-device').allTextContents(), ['cpu']);
@@ -181,6 +210,7 @@ describe('graph webview in Chromium', () => {
     const opened = await harness.open(d2go);
     try {
       await waitForNodes(opened);
+      await fitAndCountDrawn(opened);
       const expected = d2go.nodes.filter((node) => node.label === 'ops.quantized.conv2d_relu').length;
       assert.ok(expected > 5);
 
@@ -189,11 +219,15 @@ describe('graph webview in Chromium', () => {
       assert.equal(await opened.page.locator('.match-count').textContent(), `${expected} matches`);
 
       await opened.page.press('.search', 'Enter');
-      assert.equal(await opened.page.locator('svg.graph .node.match-current').count(), 1);
+      await opened.page.waitForSelector('svg.graph .node.match-current .node-title');
+      assert.equal(await opened.page.locator('svg.graph .node.match-current').count(), 1, 'the first match is centred and zoomed in');
 
       // Variable names match too.
       await opened.page.fill('.search', 'pred_boxes0');
-      assert.equal(await opened.page.locator('svg.graph .node.match').count(), 1);
+      assert.equal(await opened.page.locator('.match-count').textContent(), '1 matches');
+      await opened.page.press('.search', 'Enter');
+      await opened.page.waitForSelector('svg.graph .node.match-current');
+      assert.equal(await opened.page.locator('svg.graph .node.match-current .node-subtitle').textContent(), 'pred_boxes0');
 
       await opened.page.fill('.search', 'no such operator');
       assert.equal(await opened.page.locator('svg.graph .node.match').count(), 0);
@@ -220,6 +254,7 @@ describe('graph webview in Chromium', () => {
 
       await opened.page.click('button.expand-all');
       const all = await waitForNodeCountChange(opened, collapsed);
+      assert.equal(await fitAndCountDrawn(opened), all);
       assert.equal(await opened.page.locator('svg.graph .node.collapsed-group').count(), 0);
       const weights = net.nodes.filter((node) => node.label.endsWith('.conv.weight'));
       assert.equal(weights.length, 2);
@@ -287,7 +322,7 @@ describe('graph webview in Chromium', () => {
   });
 
   test('export posts a standalone SVG', async () => {
-    const opened = await harness.open(classic.graph, 'dark');
+    const opened = await harness.open(net, 'dark');
     try {
       await waitForNodes(opened);
       await opened.page.click('button.export-svg');
@@ -299,13 +334,19 @@ describe('graph webview in Chromium', () => {
       assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       assert.match(svg, />torch\.ones</);
       assert.doesNotMatch(svg, /var\(--vscode/, 'theme variables are resolved to colours');
-      assert.doesNotMatch(svg, /class="toggle"/);
+      assert.doesNotMatch(svg, /class="/, 'classes are replaced by inline styles');
       const parsed = await opened.page.evaluate((text) => {
         const document = new DOMParser().parseFromString(text, 'image/svg+xml');
-        return { error: document.querySelector('parsererror') !== null, nodes: document.querySelectorAll('text').length };
+        return {
+          error: document.querySelector('parsererror') !== null,
+          texts: Array.from(document.querySelectorAll('text'), (element) => element.textContent),
+          rects: document.querySelectorAll('rect').length,
+        };
       }, svg);
       assert.equal(parsed.error, false);
-      assert.ok(parsed.nodes > 5);
+      assert.ok(parsed.texts.includes('block1: Block'), 'collapsed groups are exported with their label');
+      assert.ok(!parsed.texts.includes('+'), 'expand buttons are left out');
+      assert.ok(parsed.rects > 10);
     } finally {
       await opened.close();
     }
@@ -339,13 +380,15 @@ describe('graph webview in Chromium', () => {
     // The renamed attribute is no valid Python, so tree-sitter splits it into operators and a string literal.
     assert.ok(crafted.nodes.some((node) => node.label === '"window.__xss=1"'), 'the crafted attribute name reaches the graph');
 
-    const opened = await harness.open(crafted, 'dark');
+    const opened = await harness.open(crafted, 'dark', { width: 1400, height: 2400 });
     try {
-      await waitForNodes(opened);
+      const collapsed = await waitForNodes(opened);
       await opened.page.click('button.expand-all');
-      await opened.page.waitForSelector('svg.graph .group-box');
+      const expanded = await waitForNodeCountChange(opened, collapsed);
       await opened.page.check('input.show-literals');
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await waitForNodeCountChange(opened, expanded);
+      await opened.page.click('button.fit');
+      await opened.page.waitForSelector('svg.graph .node .node-title');
 
       assert.equal(await opened.page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
       assert.equal(await opened.page.locator('body img, body iframe, svg.graph script').count(), 0);

@@ -22,7 +22,7 @@ const MARGIN = 20;
  * with the current theme's colours written into each element, and without the expand
  * and collapse buttons.
  */
-export function buildSvgExport(svg: SVGSVGElement, viewport: SVGGElement, width: number, height: number): string {
+export function buildSvgExport(svg: SVGSVGElement, content: SVGGElement, width: number, height: number): string {
   const exported = svgElement('svg', {
     width: Math.ceil(width + 2 * MARGIN),
     height: Math.ceil(height + 2 * MARGIN),
@@ -36,10 +36,10 @@ export function buildSvgExport(svg: SVGSVGElement, viewport: SVGGElement, width:
   const defs = svg.querySelector('defs');
   if (defs) exported.append(cloneWithStyles(defs));
 
-  const content = cloneWithStyles(viewport);
-  content.removeAttribute('transform');
-  for (const toggle of Array.from(content.querySelectorAll('.toggle'))) toggle.remove();
-  exported.append(content);
+  const drawn = cloneWithStyles(content);
+  drawn.removeAttribute('transform');
+  drawn.removeAttribute('visibility');
+  exported.append(drawn);
 
   return new XMLSerializer().serializeToString(exported);
 }
@@ -58,6 +58,11 @@ function cloneWithStyles<T extends Element>(original: T): T {
     }
     clones[index].setAttribute('style', declarations.join(';'));
     clones[index].removeAttribute('class');
+  });
+
+  // Expand and collapse buttons mean nothing outside the view.
+  originals.forEach((element, index) => {
+    if (element.classList.contains('toggle')) clones[index].remove();
   });
 
   return clone;

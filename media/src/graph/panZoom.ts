@@ -1,6 +1,6 @@
 /** Pointer movement beyond this many pixels turns a press into a drag, which suppresses the click. */
 const DRAG_THRESHOLD = 4;
-const MIN_SCALE = 0.02;
+const MIN_SCALE = 0.01;
 const MAX_SCALE = 4;
 /** Below this scale node labels are too small to read. */
 const READABLE_SCALE = 0.6;
@@ -18,10 +18,23 @@ export class PanZoom {
 
   private pressed?: { pointerId: number; startX: number; startY: number; originX: number; originY: number };
 
+  /**
+   * The SVG's position and size, kept up to date by a ResizeObserver. Reading them from
+   * the DOM after the graph changed would force a layout of every node.
+   */
+  private bounds = { left: 0, top: 0, width: 0, height: 0 };
+
   constructor(
     private readonly svg: SVGSVGElement,
     private readonly viewport: SVGGElement,
+    /** Called after every change of the transform or of the view size. */
+    private readonly onChange: () => void,
   ) {
+    this.measure();
+    new ResizeObserver(() => {
+      this.measure();
+      this.onChange();
+    }).observe(svg);
     svg.addEventListener('wheel', (event) => this.onWheel(event), { passive: false });
     svg.addEventListener('pointerdown', (event) => this.onPointerDown(event));
     svg.addEventListener('pointermove', (event) => this.onPointerMove(event));
@@ -31,7 +44,7 @@ export class PanZoom {
 
   /** Zooms by `factor` keeping the point under the given client position fixed; without one, the centre of the view. */
   zoomBy(factor: number, clientX?: number, clientY?: number): void {
-    const bounds = this.svg.getBoundingClientRect();
+    const bounds = this.bounds;
     const anchorX = (clientX ?? bounds.left + bounds.width / 2) - bounds.left;
     const anchorY = (clientY ?? bounds.top + bounds.height / 2) - bounds.top;
     const scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE, this.scale * factor));
@@ -44,7 +57,7 @@ export class PanZoom {
 
   /** Scales and centres a graph of the given size into the view, never enlarging past 1:1. */
   fit(width: number, height: number, margin = 24): void {
-    const bounds = this.svg.getBoundingClientRect();
+    const bounds = this.bounds;
     const available = { width: Math.max(1, bounds.width - 2 * margin), height: Math.max(1, bounds.height - 2 * margin) };
     const scale = Math.min(1, available.width / Math.max(width, 1), available.height / Math.max(height, 1));
     this.scale = Math.max(MIN_SCALE, scale);
@@ -62,7 +75,7 @@ export class PanZoom {
     this.fit(width, height, margin);
     if (this.scale >= READABLE_SCALE) return;
 
-    const bounds = this.svg.getBoundingClientRect();
+    const bounds = this.bounds;
     this.scale = Math.min(1, Math.max(READABLE_SCALE, (bounds.width - 2 * margin) / Math.max(width, 1)));
     this.x = Math.max(margin, (bounds.width - width * this.scale) / 2);
     this.y = margin;
@@ -72,7 +85,7 @@ export class PanZoom {
   /** Moves the view so that a graph point lies at the centre, zooming in first if labels would be too small to read. */
   centerOn(graphX: number, graphY: number): void {
     if (this.scale < READABLE_SCALE) this.scale = 1;
-    const bounds = this.svg.getBoundingClientRect();
+    const bounds = this.bounds;
     this.x = bounds.width / 2 - graphX * this.scale;
     this.y = bounds.height / 2 - graphY * this.scale;
     this.apply();
@@ -90,8 +103,24 @@ export class PanZoom {
     return { x: this.x + graphX * this.scale, y: this.y + graphY * this.scale };
   }
 
+  /** Returns the visible area in graph coordinates. */
+  visibleRect(): { left: number; top: number; right: number; bottom: number } {
+    return {
+      left: -this.x / this.scale,
+      top: -this.y / this.scale,
+      right: (this.bounds.width - this.x) / this.scale,
+      bottom: (this.bounds.height - this.y) / this.scale,
+    };
+  }
+
+  private measure(): void {
+    const rect = this.svg.getBoundingClientRect();
+    this.bounds = { left: rect.left, top: rect.top, width: rect.width, height: rect.height };
+  }
+
   private apply(): void {
     this.viewport.setAttribute('transform', `translate(${this.x.toFixed(2)} ${this.y.toFixed(2)}) scale(${this.scale.toFixed(5)})`);
+    this.onChange();
   }
 
   private onWheel(event: WheelEvent): void {

@@ -12,11 +12,6 @@ export interface RenderContext {
   strings: GraphStrings;
 }
 
-/** The SVG elements drawn for one layout, by node id. */
-export interface RenderedGraph {
-  nodeElements: Map<string, SVGGElement>;
-}
-
 const KIND_STRING: Record<GraphNode['kind'], keyof GraphStrings> = {
   input: 'kindInput',
   op: 'kindOp',
@@ -48,41 +43,17 @@ export function addMarkers(svg: SVGSVGElement): void {
   svg.append(defs);
 }
 
-/** Replaces the content of `viewport` with the groups, edges and nodes of a layout. */
-export function renderLayout(viewport: SVGGElement, layout: VisibleLayout, context: RenderContext): RenderedGraph {
-  const groupLayer = svgElement('g', { class: 'groups' });
-  const edgeLayer = svgElement('g', { class: 'edges' });
-  const nodeLayer = svgElement('g', { class: 'nodes' });
-
-  for (const box of layout.groupBoxes) groupLayer.append(renderGroupBox(box, context));
-
-  const devicesOf = new Map(layout.nodes.map((node) => [node.id, node]));
-  for (const edge of layout.edges) {
-    const source = context.nodesById.get(edge.from);
-    const device = source?.kind === 'device' ? devicesOf.get(edge.from)?.devices[0] : undefined;
-    const colorClass = device === undefined ? 'edge-arrow' : deviceColorClass(context.deviceColors, device);
-    const path = svgElement('path', {
-      d: edgePath(edge.points),
-      class: device === undefined ? 'edge' : `edge device-edge ${colorClass}`,
-      'marker-end': `url(#arrow-${colorClass})`,
-    });
-    edgeLayer.append(path);
-  }
-
-  const nodeElements = new Map<string, SVGGElement>();
-  for (const node of layout.nodes) {
-    const element = renderNode(node, context);
-    if (element) {
-      nodeLayer.append(element);
-      nodeElements.set(node.id, element);
-    }
-  }
-
-  viewport.replaceChildren(groupLayer, edgeLayer, nodeLayer);
-  return { nodeElements };
+/** Builds the path of an edge, coloured after the device when it leaves a device node. */
+export function renderEdge(edge: VisibleLayout['edges'][number], sourceDevice: string | undefined, context: RenderContext): SVGPathElement {
+  const colorClass = sourceDevice === undefined ? 'edge-arrow' : deviceColorClass(context.deviceColors, sourceDevice);
+  return svgElement('path', {
+    d: edgePath(edge.points),
+    class: sourceDevice === undefined ? 'edge' : `edge device-edge ${colorClass}`,
+    'marker-end': `url(#arrow-${colorClass})`,
+  });
 }
 
-function renderGroupBox(box: VisibleLayout['groupBoxes'][number], context: RenderContext): SVGGElement {
+export function renderGroupBox(box: VisibleLayout['groupBoxes'][number], context: RenderContext): SVGGElement {
   const group = context.groupsById.get(box.id);
   const label = group?.label ?? box.id;
   const element = svgElement('g', { class: 'group-box', 'data-group': box.id });
@@ -98,7 +69,11 @@ function renderGroupBox(box: VisibleLayout['groupBoxes'][number], context: Rende
   return element;
 }
 
-function renderNode(layoutNode: VisibleNodeLayout, context: RenderContext): SVGGElement | undefined {
+/**
+ * Builds a node. Without `detailed` (when zoomed out too far to read) it is only a box in
+ * the node's colours, which keeps large graphs fast to draw.
+ */
+export function renderNode(layoutNode: VisibleNodeLayout, context: RenderContext, detailed: boolean): SVGGElement | undefined {
   const node = context.nodesById.get(layoutNode.id);
   if (!node) return undefined;
 
@@ -113,8 +88,11 @@ function renderNode(layoutNode: VisibleNodeLayout, context: RenderContext): SVGG
   const left = layoutNode.x - layoutNode.width / 2;
   const top = layoutNode.y - layoutNode.height / 2;
   const element = svgElement('g', { class: classes.join(' '), 'data-id': node.id, transform: `translate(${left.toFixed(1)} ${top.toFixed(1)})` });
-  element.append(svgElement('title', {}, tooltip(node, layoutNode, group, context.strings)));
-  element.append(svgElement('rect', { class: 'node-box', width: layoutNode.width, height: layoutNode.height, rx: node.kind === 'op' || node.kind === 'module' ? 4 : layoutNode.height / 2 }));
+  const corner = node.kind === 'op' || node.kind === 'module' ? 4 : layoutNode.height / 2;
+  element.append(svgElement('rect', { class: 'node-box', width: layoutNode.width, height: layoutNode.height, rx: corner }));
+  if (!detailed) return element;
+
+  element.prepend(svgElement('title', {}, tooltip(node, layoutNode, group, context.strings)));
 
   const textWidth = layoutNode.width - (group ? NODE_TEXT_METRICS.TOGGLE_WIDTH : 0);
   const titleY = text.subtitle ? 16 : layoutNode.height / 2 + 4;

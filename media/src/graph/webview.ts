@@ -11,7 +11,8 @@ import { LayoutClient } from './layoutClient';
 import { NodeMeasurer, nodeText } from './nodeText';
 import { PanZoom } from './panZoom';
 import { GRAPH_STRING_KEYS, type GraphStrings, type HostMessage, type ViewOptions, type VisibleLayout, type WebviewMessage } from './protocol';
-import { addMarkers, renderLayout, type RenderedGraph } from './render';
+import { GraphRenderer } from './graphRenderer';
+import { addMarkers } from './render';
 import { buildToolbar, renderLegend, type Toolbar } from './toolbar';
 import { GroupIndex } from './visibleGraph';
 
@@ -50,7 +51,8 @@ class GraphView {
   private deviceColors = new Map<string, number>();
   private options: ViewOptions = { expanded: [], onlyPinnedPaths: false, showLiterals: false };
   private layout?: VisibleLayout;
-  private rendered?: RenderedGraph;
+  private renderer?: GraphRenderer;
+  private drawScheduled = false;
   private anchor?: Anchor;
   private fitPending = true;
   private matches: string[] = [];
@@ -72,7 +74,7 @@ class GraphView {
     const canvas = htmlElement('div', { class: 'canvas' });
     canvas.append(this.svg);
     document.body.append(this.toolbar.root, canvas, this.status);
-    this.panZoom = new PanZoom(this.svg, this.viewport);
+    this.panZoom = new PanZoom(this.svg, this.viewport, () => this.scheduleDraw());
 
     try {
       this.layoutClient = new LayoutClient(
@@ -132,6 +134,14 @@ class GraphView {
     this.groupsById = new Map(graph.groups.map((group) => [group.id, group]));
     this.deviceColors = assignDeviceColors(graph);
     renderLegend(this.toolbar.legend, this.strings, this.deviceColors);
+    this.renderer = new GraphRenderer(this.viewport, {
+      nodesById: this.index.nodesById,
+      groupsById: this.groupsById,
+      deviceColors: this.deviceColors,
+      strings: this.strings,
+    });
+    this.layout = undefined;
+    this.selected = undefined;
 
     // Restore the view options saved for the same model; a different model starts fresh.
     const saved = this.vscode.getState() as Partial<SavedState> | undefined;
@@ -175,13 +185,10 @@ class GraphView {
   }
 
   private onLayout(layout: VisibleLayout): void {
+    const renderer = this.renderer;
+    if (!renderer) return;
     this.layout = layout;
-    this.rendered = renderLayout(this.viewport, layout, {
-      nodesById: this.index!.nodesById,
-      groupsById: this.groupsById,
-      deviceColors: this.deviceColors,
-      strings: this.strings,
-    });
+    renderer.setLayout(layout);
 
     if (this.fitPending) {
       this.fitPending = false;
@@ -192,8 +199,9 @@ class GraphView {
     }
     this.anchor = undefined;
 
-    if (this.selected) this.rendered.nodeElements.get(this.selected)?.classList.add('selected');
+    if (this.selected && renderer.hasNode(this.selected)) renderer.setNodeClass(this.selected, 'selected', true);
     this.updateMatches();
+    this.draw();
 
     if (this.graph!.nodes.length === 0) this.setStatus(this.strings.emptyGraph, false);
     else if (layout.nodes.length === 0 && this.options.onlyPinnedPaths) this.setStatus(this.strings.noPinnedPaths, false);
@@ -240,16 +248,30 @@ class GraphView {
   }
 
   private select(id: string | undefined): void {
-    if (this.selected) this.rendered?.nodeElements.get(this.selected)?.classList.remove('selected');
+    this.renderer?.clearNodeClass('selected');
     this.selected = id;
-    if (id) this.rendered?.nodeElements.get(id)?.classList.add('selected');
+    if (id) this.renderer?.setNodeClass(id, 'selected', true);
+  }
+
+  /** Draws what is in view at the next animation frame, once however many changes come before it. */
+  private scheduleDraw(): void {
+    if (this.drawScheduled) return;
+    this.drawScheduled = true;
+    requestAnimationFrame(() => {
+      this.drawScheduled = false;
+      this.draw();
+    });
+  }
+
+  private draw(): void {
+    this.renderer?.update(this.panZoom.visibleRect(), this.panZoom.scale);
   }
 
   /** Highlights the nodes whose label, variable name, device or group label contains the search text. */
   private updateMatches(): void {
-    const elements = this.rendered?.nodeElements;
-    if (!elements || !this.index || !this.graph) return;
-    for (const element of elements.values()) element.classList.remove('match', 'match-inside', 'match-current');
+    const renderer = this.renderer;
+    if (!renderer || !this.index || !this.graph || !this.layout) return;
+    for (const className of ['match', 'match-inside', 'match-current']) renderer.clearNodeClass(className);
 
     const query = this.toolbar.search.value.trim().toLowerCase();
     this.matches = [];
@@ -266,34 +288,44 @@ class GraphView {
       const texts = [node.label, node.name, node.device, this.groupOf(node)?.label];
       if (!texts.some((text) => text?.toLowerCase().includes(query))) continue;
       const shownAs = this.index.representative(node.id, expanded, this.options.showLiterals);
-      if (shownAs === undefined || !elements.has(shownAs)) continue;
+      if (shownAs === undefined || !renderer.hasNode(shownAs)) continue;
       if (shownAs === node.id) direct.add(shownAs);
       else inside.add(shownAs);
     }
 
-    for (const id of direct) elements.get(id)!.classList.add('match');
-    for (const id of inside) if (!direct.has(id)) elements.get(id)!.classList.add('match-inside');
+    for (const id of direct) renderer.setNodeClass(id, 'match', true);
+    for (const id of inside) if (!direct.has(id)) renderer.setNodeClass(id, 'match-inside', true);
 
-    const positions = new Map(this.layout!.nodes.map((node) => [node.id, node]));
-    this.matches = [...new Set([...direct, ...inside])].sort((a, b) => positions.get(a)!.y - positions.get(b)!.y || positions.get(a)!.x - positions.get(b)!.x);
+    const position = (id: string) => renderer.nodeLayout(id)!;
+    this.matches = [...new Set([...direct, ...inside])].sort((a, b) => position(a).y - position(b).y || position(a).x - position(b).x);
     this.toolbar.matchCount.textContent = this.matches.length === 0 ? this.strings.noMatches : formatString(this.strings.matchCount, this.matches.length);
   }
 
   private showNextMatch(step: number): void {
-    if (this.matches.length === 0 || !this.layout || !this.rendered) return;
-    if (this.currentMatch >= 0) this.rendered.nodeElements.get(this.matches[this.currentMatch])?.classList.remove('match-current');
+    const renderer = this.renderer;
+    if (this.matches.length === 0 || !renderer) return;
+    renderer.clearNodeClass('match-current');
     this.currentMatch = (this.currentMatch + step + this.matches.length) % this.matches.length;
 
     const id = this.matches[this.currentMatch];
-    this.rendered.nodeElements.get(id)?.classList.add('match-current');
-    const node = this.layout.nodes.find((candidate) => candidate.id === id);
+    renderer.setNodeClass(id, 'match-current', true);
+    const node = renderer.nodeLayout(id);
     if (node) this.panZoom.centerOn(node.x, node.y);
   }
 
   private exportSvg(): void {
-    if (!this.layout) return;
-    const svg = buildSvgExport(this.svg, this.viewport, this.layout.width, this.layout.height);
-    this.vscode.postMessage({ type: 'exportSvg', svg });
+    if (!this.layout || !this.renderer) return;
+
+    // The view draws only what is in sight, so the export draws everything into a hidden group first.
+    const everything = svgElement('g', { visibility: 'hidden' });
+    this.svg.append(everything);
+    try {
+      this.renderer.renderAll(everything);
+      const svg = buildSvgExport(this.svg, everything, this.layout.width, this.layout.height);
+      this.vscode.postMessage({ type: 'exportSvg', svg });
+    } finally {
+      everything.remove();
+    }
   }
 
   private setStatus(text: string, isError: boolean): void {

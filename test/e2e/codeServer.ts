@@ -70,10 +70,10 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 process.on('exit', () => {
   for (const child of runningProcesses) killGroup(child, 'SIGKILL');
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+for (const [signal, exitCode] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   process.once(signal, () => {
     for (const child of runningProcesses) killGroup(child, 'SIGKILL');
-    process.exit(130);
+    process.exit(exitCode);
   });
 }
 

@@ -30,7 +30,7 @@ const CHROMIUM_FLAGS = [
   '--disable-sync',
 ];
 
-/** Theme variables as VS Code's Light+ and Dark+ themes set them (a subset: the ones graph.css reads). */
+/** Theme variables as VS Code's Light+, Dark+ and Dark High Contrast themes set them (a subset: the ones graph.css reads). */
 export const THEMES = {
   light: {
     bodyClass: 'vscode-light',
@@ -99,6 +99,42 @@ export const THEMES = {
       '--vscode-editor-findMatchBackground': '#515c6a',
       '--vscode-editor-findMatchBorder': '#74879f',
       '--vscode-editor-inactiveSelectionBackground': '#3a3d41',
+      '--vscode-errorForeground': '#f48771',
+    },
+  },
+  highContrast: {
+    bodyClass: 'vscode-high-contrast',
+    variables: {
+      '--vscode-editor-background': '#000000',
+      '--vscode-foreground': '#ffffff',
+      '--vscode-editor-foreground': '#ffffff',
+      '--vscode-descriptionForeground': 'rgba(255, 255, 255, 0.7)',
+      '--vscode-font-family': 'system-ui, sans-serif',
+      '--vscode-font-size': '13px',
+      '--vscode-editor-font-family': '"DejaVu Sans Mono", monospace',
+      '--vscode-input-background': '#000000',
+      '--vscode-input-foreground': '#ffffff',
+      '--vscode-input-border': '#6fc3df',
+      '--vscode-button-background': '#000000',
+      '--vscode-button-foreground': '#ffffff',
+      '--vscode-button-border': '#6fc3df',
+      '--vscode-button-secondaryBackground': '#000000',
+      '--vscode-button-secondaryForeground': '#ffffff',
+      '--vscode-focusBorder': '#f38518',
+      '--vscode-contrastBorder': '#6fc3df',
+      '--vscode-contrastActiveBorder': '#f38518',
+      '--vscode-panel-border': '#6fc3df',
+      '--vscode-editorWidget-background': '#0c141f',
+      '--vscode-editorWidget-border': '#6fc3df',
+      '--vscode-charts-red': '#f14c4c',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-charts-yellow': '#ffd602',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-green': '#89d185',
+      '--vscode-charts-purple': '#b180d7',
+      '--vscode-charts-lines': 'rgba(255, 255, 255, 0.5)',
+      '--vscode-editor-findMatchBorder': '#f38518',
+      '--vscode-editor-findMatchHighlightBackground': 'transparent',
       '--vscode-errorForeground': '#f48771',
     },
   },

@@ -401,8 +401,8 @@ describe('graph webview in Chromium', () => {
     }
   });
 
-  test('screenshots in light and dark themes', async () => {
-    for (const theme of ['light', 'dark'] as const) {
+  test('screenshots in three themes', async () => {
+    for (const theme of ['light', 'dark', 'highContrast'] as const) {
       const opened = await harness.open(net, theme, { width: 1400, height: 900 });
       try {
         await waitForNodes(opened);
@@ -425,7 +425,7 @@ describe('graph webview in Chromium', () => {
         await d2goPage.close();
       }
     }
-    for (const name of ['net-light', 'net-dark', 'd2go-light', 'd2go-dark']) {
+    for (const name of ['net-light', 'net-dark', 'net-highContrast', 'd2go-light', 'd2go-dark', 'd2go-highContrast']) {
       assert.ok(fs.statSync(path.join(artifactsDir, `graph-${name}.png`)).size > 10_000, `graph-${name}.png was written`);
     }
   });

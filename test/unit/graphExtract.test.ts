@@ -98,7 +98,8 @@ function assertWellFormed(graph: ModelGraph, records: CodeRecord[]): void {
 
     const lines = new LineIndex(record.text);
     const { start, end } = node.source.range;
-    assert.ok(start.line < lines.lineCount && end.line < lines.lineCount, `range of ${node.id} is inside the record's lines`);
+    assert.ok(start.line < lines.lineCount, `range of ${node.id} starts inside the record's lines`);
+    assert.ok(end.line < lines.lineCount, `range of ${node.id} ends inside the record's lines`);
     const startOffset = lines.offsetAt(start);
     const endOffset = lines.offsetAt(end);
     assert.deepEqual(lines.positionAt(startOffset), start, `start of ${node.id} is a real position`);

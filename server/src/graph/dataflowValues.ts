@@ -1,7 +1,7 @@
 import type { ClassInfo, FunctionInfo } from './codeIndex';
 
 /**
- * What a name or an expression refers to while a function body is walked: data that
+ * The meaning of a name or an expression while a function body is walked: data that
  * some graph nodes produce, a module (`self`, `self.block1`), or a function
  * (`_0 = __torch__.torch.nn.functional.batch_norm`).
  */

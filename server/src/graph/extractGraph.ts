@@ -100,7 +100,7 @@ interface CallArguments {
   all: Node[];
 }
 
-/** How an inlined call appears: its group and the node that represents the group. */
+/** The appearance of an inlined call: its group and the node that represents the group. */
 interface InlineTarget {
   definition: FunctionInfo;
   groupBase: string;

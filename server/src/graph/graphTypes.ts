@@ -38,7 +38,7 @@ export interface GraphNode {
   literal?: true;
   /** The innermost group the node belongs to, absent at the root. */
   group?: string;
-  /** Where the node comes from: a code record (as passed to extractGraph) and an LSP range in its text. */
+  /** The node's origin: a code record (named as passed to extractGraph) and an LSP range in its text. */
   source?: { record: string; range: Range };
 }
 

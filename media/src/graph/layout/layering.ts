@@ -75,9 +75,10 @@ export function findBackEdges(nodeCount: number, sources: Int32Array, targets: I
 }
 
 /**
- * Assigns layers to the nodes of a DAG (edges `sources[i] -> targets[i]`): first the
- * longest path from the sources, then every node that is not pinned to the top moves
- * down as far as its successors allow when that shortens more edges than it lengthens.
+ * Assigns layers to the nodes of a DAG (edges `sources[i] -> targets[i]`). Layers start
+ * as the longest path from the sources. Then every node that is not pinned to the top
+ * moves down as far as its successors allow, when that shortens more edges than it
+ * lengthens.
  * Nodes without predecessors (weights, constants, devices) thereby sit just above their
  * first use instead of in the top layer.
  */

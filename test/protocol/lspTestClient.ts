@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import {
   type ClientCapabilities,
+  CodeLensRefreshRequest,
   ConfigurationRequest,
   createProtocolConnection,
   type Diagnostic,
@@ -42,6 +43,7 @@ export const VSCODE_CAPABILITIES: ClientCapabilities = {
     didChangeWatchedFiles: { dynamicRegistration: true },
     executeCommand: { dynamicRegistration: true },
     textDocumentContent: { dynamicRegistration: true },
+    codeLens: { refreshSupport: true },
   },
   textDocument: {
     synchronization: { dynamicRegistration: true },
@@ -61,6 +63,7 @@ export class LspTestClient {
   readonly diagnostics = new Map<string, Diagnostic[]>();
   readonly logs: { type: MessageType; message: string }[] = [];
   readonly refreshedUris: string[] = [];
+  codeLensRefreshes = 0;
   readonly registrations: string[] = [];
   settings: ServerSettings = { expectedDevice: '' };
   initializeResult?: InitializeResult;
@@ -77,10 +80,15 @@ export class LspTestClient {
       this.diagnostics.set(uri, diagnostics);
       this.diagnosticListeners.forEach((listener) => listener());
     });
-    this.connection.onNotification(LogMessageNotification.type, (params) => this.logs.push(params));
+    this.connection.onNotification(LogMessageNotification.type, (params) => {
+      this.logs.push(params);
+    });
     this.connection.onRequest(ConfigurationRequest.type, (params) => params.items.map(() => this.settings));
     this.connection.onRequest(RegistrationRequest.type, (params) => {
       this.registrations.push(...params.registrations.map((registration) => registration.method));
+    });
+    this.connection.onRequest(CodeLensRefreshRequest.type, () => {
+      this.codeLensRefreshes++;
     });
     this.connection.onRequest(TextDocumentContentRefreshRequest.type, ({ uri }) => {
       this.refreshedUris.push(uri);
@@ -137,7 +145,9 @@ export class LspTestClient {
   /** Collects the `$/progress` notifications sent for a work-done token. */
   collectProgress(token: string): (WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd)[] {
     const values: (WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd)[] = [];
-    this.connection.onProgress(WorkDoneProgress.type, token, (value) => values.push(value));
+    this.connection.onProgress(WorkDoneProgress.type, token, (value) => {
+      values.push(value);
+    });
     return values;
   }
 

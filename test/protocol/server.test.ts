@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   CancellationTokenSource,
   CodeActionRequest,
+  CodeLensRequest,
   type Diagnostic,
   DidChangeWatchedFilesNotification,
   DidCloseTextDocumentNotification,
@@ -119,6 +120,7 @@ describe('language server over stdio', () => {
     assert.deepEqual(capabilities.workspace?.textDocumentContent, { schemes: [CODE_SCHEME] });
     assert.deepEqual(capabilities.executeCommandProvider?.commands, [SERVER_RETARGET_COMMAND]);
     assert.deepEqual(capabilities.codeActionProvider, { codeActionKinds: ['quickfix'] });
+    assert.deepEqual(capabilities.codeLensProvider, { resolveProvider: false });
     assert.deepEqual(capabilities.textDocumentSync, { openClose: true, change: 0 });
     // The server registers for configuration changes after `initialized`, so the request may still be on its way.
     const deadline = Date.now() + 10_000;
@@ -202,6 +204,15 @@ describe('language server over stdio', () => {
         assert.equal(action.command.command, Commands.retarget);
         assert.equal((action.command.arguments![0] as RetargetCommandArguments).archive, archiveUri);
       }
+    });
+
+    it('puts retarget lenses on the code record', async () => {
+      const lenses = await client.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri: codeUri } });
+      assert.deepEqual(
+        lenses?.map((lens) => lens.command?.title),
+        ['21 hard-coded devices (cpu)', 'Retarget to cuda', 'Retarget to cuda:0', 'Choose device...'],
+      );
+      assert.deepEqual(lenses?.[1].command?.arguments, [{ archive: archiveUri, device: 'cuda' }]);
     });
 
     it('finds quick fixes when data is dropped', async () => {
@@ -290,6 +301,7 @@ describe('language server over stdio', () => {
 
     it('refreshes when the archive changes on disk', async () => {
       client.refreshedUris.length = 0;
+      const codeLensRefreshes = client.codeLensRefreshes;
       await client.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: codeUri, languageId: 'torchscript', version: 1, text: zipfileText } });
 
       fs.copyFileSync(path.join(folder, 'd2go_optimized.cuda.pt'), archive);
@@ -302,6 +314,7 @@ describe('language server over stdio', () => {
       const newText = (await client.connection.sendRequest(TextDocumentContentRequest.type, { uri: codeUri })).text;
       for (const diagnostic of diagnostics) assert.equal(textAt(newText, diagnostic.range), 'torch.device("cuda:0")');
       assert.deepEqual(client.refreshedUris, [codeUri], 'the open code record is refreshed');
+      assert.ok(client.codeLensRefreshes > codeLensRefreshes, 'the code lenses are refreshed');
 
       await client.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri: codeUri } });
     });

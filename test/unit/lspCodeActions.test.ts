@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CodeActionKind, type Diagnostic, DiagnosticSeverity } from 'vscode-languageserver';
-import { deviceDiagnosticData, retargetCodeActions } from '../../server/src/lsp/codeActions';
+import { deviceDiagnosticData, retargetCodeActions, retargetCodeLenses } from '../../server/src/lsp/codeActions';
 import { Commands, DIAGNOSTIC_SOURCE, type DeviceDiagnosticData, type RetargetCommandArguments } from '../../server/src/lsp/protocol';
 
 const ARCHIVE = 'file:///work/models/detector.pt';
@@ -117,5 +117,33 @@ describe('deviceDiagnosticData', () => {
       devices: ['cpu'],
       retargetable: false,
     });
+  });
+});
+
+describe('retargetCodeLenses', () => {
+  it('summarizes and offers each target', () => {
+    const lenses = retargetCodeLenses([deviceDiagnostic(['cpu'], { line: 4 }), deviceDiagnostic(['cpu'], { line: 9 })]);
+
+    assert.deepEqual(
+      lenses.map((lens) => lens.command?.title),
+      ['2 hard-coded devices (cpu)', 'Retarget to cuda', 'Retarget to cuda:0', 'Choose device...'],
+    );
+    for (const lens of lenses) assert.deepEqual(lens.range, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
+    assert.equal(lenses[0].command?.command, '', 'the summary lens is text only');
+    assert.deepEqual(lenses[1].command?.arguments, [{ archive: ARCHIVE, device: 'cuda' }]);
+    assert.deepEqual(lenses[3].command?.arguments, [{ archive: ARCHIVE }]);
+    assert.ok(lenses.slice(1).every((lens) => lens.command?.command === Commands.retarget));
+  });
+
+  it('lists every device found', () => {
+    const lenses = retargetCodeLenses([deviceDiagnostic(['cuda:1']), deviceDiagnostic(['cuda:1']), deviceDiagnostic(['cpu'])]);
+    assert.equal(lenses[0].command?.title, '3 hard-coded devices (cuda:1, cpu)');
+    assert.equal(lenses.length, 5, 'no target equals every device found, so all three are offered');
+  });
+
+  it('offers nothing without retargetable findings', () => {
+    assert.deepEqual(retargetCodeLenses([]), []);
+    assert.deepEqual(retargetCodeLenses([deviceDiagnostic(['cpu'], { retargetable: false })]), []);
+    assert.deepEqual(retargetCodeLenses([{ ...deviceDiagnostic(['cpu']), source: 'pylance' }]), []);
   });
 });

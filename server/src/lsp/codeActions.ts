@@ -1,10 +1,10 @@
 /**
- * Quick fixes for device diagnostics: "Retarget to <device>" for each quick-fix target that
- * differs from a device the diagnostic found, and "Choose device...". They run the client
- * command that writes a retargeted archive beside the original.
+ * Quick fixes and code lenses for device diagnostics: "Retarget to <device>" for each
+ * quick-fix target that differs from a device the diagnostic found, and "Choose device...".
+ * They run the client command that writes a retargeted archive beside the original.
  */
 import * as l10n from '@vscode/l10n';
-import { CodeAction, CodeActionKind, Command, type Diagnostic } from 'vscode-languageserver';
+import { CodeAction, CodeActionKind, CodeLens, Command, type Diagnostic, Range } from 'vscode-languageserver';
 import { parseDevice } from '../device';
 import { Commands, DIAGNOSTIC_SOURCE, QUICK_FIX_DEVICES, type DeviceDiagnosticData, type RetargetCommandArguments } from './protocol';
 
@@ -53,4 +53,32 @@ export function retargetCodeActions(diagnostics: Diagnostic[], lookup: (diagnost
   }
 
   return [...actions.values()];
+}
+
+/**
+ * Returns code lenses for the first line of a code record: the number of devices its
+ * diagnostics report, then one retarget command per target. VS Code offers quick fixes only
+ * in writable editors, and code records are read-only, so the lenses put the same commands
+ * in the editor.
+ */
+export function retargetCodeLenses(diagnostics: Diagnostic[]): CodeLens[] {
+  const found = diagnostics.map(deviceDiagnosticData).filter((data): data is DeviceDiagnosticData => data?.retargetable === true);
+  if (found.length === 0) return [];
+
+  const archive = found[0].archive;
+  const devices = [...new Set(found.flatMap((data) => data.devices))];
+  const top = Range.create(0, 0, 0, 0);
+  const lens = (command: Command): CodeLens => ({ range: top, command });
+
+  const summary = found.length === 1 ? l10n.t('1 hard-coded device ({0})', devices.join(', ')) : l10n.t('{0} hard-coded devices ({1})', found.length, devices.join(', '));
+  // VS Code shows a lens whose command id is empty as plain text.
+  const lenses = [lens(Command.create(summary, ''))];
+  for (const target of QUICK_FIX_DEVICES) {
+    if (devices.every((device) => device === target)) continue;
+    const args: RetargetCommandArguments = { archive, device: target };
+    lenses.push(lens(Command.create(l10n.t('Retarget to {0}', target), Commands.retarget, args)));
+  }
+  const chooseArgs: RetargetCommandArguments = { archive };
+  lenses.push(lens(Command.create(l10n.t('Choose device...'), Commands.retarget, chooseArgs)));
+  return lenses;
 }

@@ -8,6 +8,9 @@ import * as l10n from '@vscode/l10n';
 import {
   type CancellationToken,
   type CodeActionParams,
+  type CodeLens,
+  type CodeLensParams,
+  CodeLensRefreshRequest,
   type Connection,
   type Diagnostic,
   DidChangeConfigurationNotification,
@@ -30,7 +33,7 @@ import { deviceSyntaxHelp, isDeviceString } from '../device';
 import { analyzeFile, buildGraph, defaultOutputPath, readCodeRecords, retargetFile, type RetargetResult } from '../engine';
 import { extractGraph } from '../graph/extractGraph';
 import type { ModelGraph } from '../graph/graphTypes';
-import { deviceDiagnosticData, retargetCodeActions } from './codeActions';
+import { deviceDiagnosticData, retargetCodeActions, retargetCodeLenses } from './codeActions';
 import { diagnosticsForReport } from './diagnostics';
 import {
   CODE_SCHEME,
@@ -43,7 +46,7 @@ import {
   type ServerRetargetArguments,
   type ServerSettings,
 } from './protocol';
-import { fileUriFromPath, hasArchiveExtension, parseCodeRecordUri, pathFromFileUri } from './uris';
+import { codeRecordUri, fileUriFromPath, hasArchiveExtension, parseCodeRecordUri, pathFromFileUri } from './uris';
 
 const DEFAULT_SETTINGS: ServerSettings = { expectedDevice: '' };
 
@@ -75,6 +78,7 @@ export class TorchScriptLanguageServer {
   private hasConfigurationCapability = false;
   private hasDynamicConfigurationRegistration = false;
   private hasTextDocumentContentCapability = false;
+  private hasCodeLensRefreshCapability = false;
   private warnedExpectedDevice = '';
 
   constructor(connection: Connection) {
@@ -90,6 +94,7 @@ export class TorchScriptLanguageServer {
     connection.onDidChangeConfiguration(() => this.reanalyzeAll());
     connection.workspace.textDocumentContent.on((params, token) => this.provideCodeRecord(params, token));
     connection.onCodeAction((params) => this.codeActions(params));
+    connection.onCodeLens((params) => this.codeLenses(params));
     connection.onExecuteCommand((params, token, progress) => this.executeCommand(params, token, progress));
     connection.onRequest(DescribeRequest, ({ uri }) => this.describe(uri));
     connection.onRequest(GraphRequest, ({ uri, rootClass }) => this.graph(uri, rootClass));
@@ -106,6 +111,7 @@ export class TorchScriptLanguageServer {
     this.hasConfigurationCapability = capabilities.workspace?.configuration === true;
     this.hasDynamicConfigurationRegistration = capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     this.hasTextDocumentContentCapability = capabilities.workspace?.textDocumentContent !== undefined;
+    this.hasCodeLensRefreshCapability = capabilities.workspace?.codeLens?.refreshSupport === true;
 
     const options = params.initializationOptions as InitializationOptions | undefined;
     if (typeof options?.l10nBundlePath === 'string') {
@@ -120,6 +126,7 @@ export class TorchScriptLanguageServer {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.None },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeLensProvider: { resolveProvider: false },
         executeCommandProvider: { commands: [SERVER_RETARGET_COMMAND] },
         workspace: { textDocumentContent: { schemes: [CODE_SCHEME] } },
       },
@@ -182,7 +189,8 @@ export class TorchScriptLanguageServer {
         report = { path: archive.path, kind: 'not-pytorch', error: errorMessage(error), findings: [] };
       }
 
-      if (report.error !== undefined) this.connection.console.warn(`${archive.path}: ${report.error}`);
+      // The engine's error message starts with the file name.
+      if (report.error !== undefined) this.connection.console.warn(report.error);
       this.connection.console.debug(`Analysed ${archive.path} in ${Date.now() - started} ms: ${report.findings.length} findings`);
       if (version === archive.analysisVersion) this.publish(archive, diagnosticsForReport(report, archive.uri));
       return report;
@@ -203,6 +211,13 @@ export class TorchScriptLanguageServer {
     }
     for (const [uri, list] of diagnostics) send(uri, list);
     archive.published = diagnostics;
+
+    // The code lenses of the archive's code records come from these diagnostics.
+    if (this.hasCodeLensRefreshCapability) {
+      this.connection.sendRequest(CodeLensRefreshRequest.type).catch((error: unknown) => {
+        this.connection.console.error(`Failed to refresh the code lenses of ${archive.path}: ${errorMessage(error)}`);
+      });
+    }
   }
 
   private reanalyzeAll(): void {
@@ -334,6 +349,17 @@ export class TorchScriptLanguageServer {
 
   private codeActions(params: CodeActionParams) {
     return retargetCodeActions(params.context.diagnostics, (diagnostic) => this.lookupDiagnosticData(params.textDocument.uri, diagnostic));
+  }
+
+  /** Returns the retarget lenses of a code record, once the analysis of its archive has finished. */
+  private async codeLenses(params: CodeLensParams): Promise<CodeLens[]> {
+    const address = parseCodeRecordUri(params.textDocument.uri);
+    if (!address) return [];
+    const archive = this.archives.get(path.resolve(pathFromFileUri(address.archiveUri)!));
+    if (!archive?.latestAnalysis) return [];
+
+    await archive.latestAnalysis;
+    return retargetCodeLenses(archive.published.get(codeRecordUri(archive.uri, address.record)) ?? []);
   }
 
   private parseRetargetArguments(params: ExecuteCommandParams): ServerRetargetArguments {

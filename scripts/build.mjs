@@ -10,6 +10,7 @@ const production = process.argv.includes('--production');
 
 const nodeBundles = [
   { entry: 'server/src/cli/main.ts', out: 'cli.js' },
+  { entry: 'client/src/extension.ts', out: 'client.js' },
   { entry: 'server/src/lsp/server.ts', out: 'server.js' },
 ];
 

@@ -30,6 +30,7 @@ import {
 } from 'vscode-languageserver';
 import type { FileReport } from '../analysis/types';
 import { deviceSyntaxHelp, isDeviceString } from '../device';
+import { getPythonParser } from '../code/parser';
 import { analyzeFile, buildGraph, defaultOutputPath, readCodeRecords, retargetFile, type RetargetResult } from '../engine';
 import { extractGraph } from '../graph/extractGraph';
 import type { ModelGraph } from '../graph/graphTypes';
@@ -139,6 +140,12 @@ export class TorchScriptLanguageServer {
       void this.connection.client.register(DidChangeConfigurationNotification.type, { section: 'torchscriptDevice' });
     }
     this.connection.console.info('TorchScript device server started');
+
+    // Compile the Python grammar's wasm now, before the first archive opens, so that the first
+    // diagnostics do not wait for it.
+    getPythonParser().catch((error: unknown) => {
+      this.connection.console.error(`Failed to load the tree-sitter Python grammar: ${errorMessage(error)}`);
+    });
   }
 
   private async settingsFor(archiveUri: string): Promise<ServerSettings> {

@@ -467,12 +467,16 @@ def analyse_graph(module: Any) -> dict[str, Any]:
 # Subcommands
 
 
+ERROR_LINE = re.compile(r"^\s*[A-Za-z_.]*(Error|Exception): ")
+
+
 def error_text(error: BaseException) -> str:
-    """Shorten PyTorch's long interpreter tracebacks to their start and their last lines."""
+    """Shorten PyTorch's long interpreter tracebacks to their start and their error lines."""
     text = f"{type(error).__name__}: {error}"
     if len(text) <= 1500:
         return text
-    return text[:600] + " [...] " + text[-900:]
+    error_lines = [line.strip() for line in text.splitlines()[1:] if ERROR_LINE.match(line)]
+    return text[:800] + "\n[...]\n" + "\n".join(error_lines[-3:])
 
 
 def load_module(path: str, map_location: str | None) -> Any:

@@ -4,10 +4,12 @@ The conformance tests compare the CLI's findings and rewritten archives against
 these reports. Subcommands:
 
   inspect FILE [--map-location DEVICE] [--print-graph]
-      Load the archive and list its hard-coded devices: Device constants of the
-      forward method's inlined graph, `aten::device` calls, `.cuda()`/`.cpu()`
-      calls, storage locations and device objects of every pickle record, and
-      device-typed or device-named string attributes in data.pkl.
+      Load the archive and list its hard-coded devices. From the graphs: Device
+      constants of forward's inlined graph and of every method, `aten::device`
+      calls and `.cuda()`/`.cpu()` calls. From the code text, parsed with Python's
+      ast: `torch.device(...)` literals and `torch.cuda(x)`/`torch.cpu(x)` calls
+      with their positions. From the pickles: storage locations and device objects
+      of every record, and Device or device-named str attributes in data.pkl.
   run FILE --device DEVICE --inputs INPUTS.pt [--map-location DEVICE]
            [--compare-with ORIGINAL] [--expected OUTPUTS.pt]
       Load the archive, move the inputs to DEVICE, call forward and compare the

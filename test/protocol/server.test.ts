@@ -176,7 +176,7 @@ describe('language server over stdio', () => {
       assert.equal(result.text, zipfileText);
 
       // The raw `archive=` form of the query names the same record.
-      const rawForm = `${CODE_SCHEME}:/${D2GO_RECORD}?archive=${encodeURIComponent(archiveUri)}`;
+      const rawForm = `${CODE_SCHEME}:/d2go_optimized.pt/${D2GO_RECORD}?archive=${encodeURIComponent(archiveUri)}`;
       assert.equal((await client.connection.sendRequest(TextDocumentContentRequest.type, { uri: rawForm })).text, zipfileText);
     });
 
@@ -275,6 +275,36 @@ describe('language server over stdio', () => {
       const forced = await retarget(client, { input: archiveUri, device: 'cuda:0', output: fileUriFromPath(output), force: true });
       assert.equal(forced.device, 'cuda:0');
       assert.deepEqual(new Set(torchView(output).graphDevices), new Set(['cuda:0']));
+    });
+
+    it('explains cuda:N with set_device', async () => {
+      const pinned = path.join(folder, 'pinned.pt');
+      await retarget(client, { input: archiveUri, device: 'cuda:1', output: fileUriFromPath(pinned) });
+      assert.deepEqual(new Set(torchView(pinned).graphDevices), new Set(['cuda:1']));
+
+      const pinnedUri = fileUriFromPath(pinned);
+      const pinnedCodeUri = codeRecordUri(pinnedUri, D2GO_RECORD);
+      await openArchive(client, pinnedUri);
+      const diagnostics = await client.waitForDiagnostics('diagnostics of the cuda:1 archive', (published) => published.get(pinnedCodeUri));
+      assert.equal(diagnostics.length, 21);
+      for (const diagnostic of diagnostics) assert.match(diagnostic.message as string, /cuda:1.*torch\.cuda\.set_device/s);
+
+      const [summary] = await client.waitForDiagnostics('the summary of the cuda:1 archive', (published) => published.get(pinnedUri));
+      assert.match(summary.message as string, /^1 hard-coded device: cuda:1 .*torch\.cuda\.set_device/s);
+
+      const actions = await client.connection.sendRequest(CodeActionRequest.type, {
+        textDocument: { uri: pinnedCodeUri },
+        range: diagnostics[0].range,
+        context: { diagnostics: [diagnostics[0]] },
+      });
+      assert.deepEqual(
+        actions?.map((action) => action.title),
+        ['Retarget to cpu', 'Retarget to cuda', 'Retarget to cuda:0', 'Choose device...'],
+      );
+      assert.deepEqual(
+        actions?.filter((action) => 'isPreferred' in action && action.isPreferred).map((action) => action.title),
+        ['Retarget to cuda'],
+      );
     });
 
     it('rejects an invalid device', async () => {

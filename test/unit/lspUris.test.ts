@@ -32,8 +32,14 @@ describe('codeRecordUri', () => {
   it('builds the documented form', () => {
     assert.equal(
       codeRecordUri('file:///work/d2go.pt', 'code/__torch__/___torch_mangle_636.py'),
-      'torchscript-code:/code/__torch__/___torch_mangle_636.py?archive%3Dfile%3A%2F%2F%2Fwork%2Fd2go.pt',
+      'torchscript-code:/d2go.pt/code/__torch__/___torch_mangle_636.py?archive%3Dfile%3A%2F%2F%2Fwork%2Fd2go.pt',
     );
+  });
+
+  it('takes the archive from the query', () => {
+    // The file name in the path is only a label: the query decides the archive.
+    const parsed = parseCodeRecordUri('torchscript-code:/renamed.pt/code/__torch__.py?archive%3Dfile%3A%2F%2F%2Fwork%2Fmodel.pt');
+    assert.deepEqual(parsed, { archiveUri: 'file:///work/model.pt', record: 'code/__torch__.py' });
   });
 
   it('round-trips archives with reserved characters', () => {
@@ -46,25 +52,26 @@ describe('codeRecordUri', () => {
 
 describe('parseCodeRecordUri', () => {
   it('accepts the raw archive= query form', () => {
-    const parsed = parseCodeRecordUri('torchscript-code:/code/__torch__.py?archive=file%3A%2F%2F%2Ftmp%2Fmy%2520model.pt');
+    const parsed = parseCodeRecordUri('torchscript-code:/my%20model.pt/code/__torch__.py?archive=file%3A%2F%2F%2Ftmp%2Fmy%2520model.pt');
     assert.deepEqual(parsed, { archiveUri: 'file:///tmp/my%20model.pt', record: 'code/__torch__.py' });
   });
 
   it('accepts an empty authority', () => {
-    const parsed = parseCodeRecordUri('torchscript-code:///code/__torch__.py?archive%3Dfile%3A%2F%2F%2Fx.pt');
+    const parsed = parseCodeRecordUri('torchscript-code:///x.pt/code/__torch__.py?archive%3Dfile%3A%2F%2F%2Fx.pt');
     assert.deepEqual(parsed, { archiveUri: 'file:///x.pt', record: 'code/__torch__.py' });
   });
 
   it('rejects URIs without an archive', () => {
-    assert.equal(parseCodeRecordUri('torchscript-code:/code/__torch__.py'), undefined);
-    assert.equal(parseCodeRecordUri('torchscript-code:/code/__torch__.py?other=1'), undefined);
-    assert.equal(parseCodeRecordUri('torchscript-code:/code/__torch__.py?archive%3Dhttps%3A%2F%2Fexample.com%2Fx.pt'), undefined);
+    assert.equal(parseCodeRecordUri('torchscript-code:/x.pt/code/__torch__.py'), undefined);
+    assert.equal(parseCodeRecordUri('torchscript-code:/x.pt/code/__torch__.py?other=1'), undefined);
+    assert.equal(parseCodeRecordUri('torchscript-code:/x.pt/code/__torch__.py?archive%3Dhttps%3A%2F%2Fexample.com%2Fx.pt'), undefined);
     assert.equal(parseCodeRecordUri('torchscript-code:/?archive%3Dfile%3A%2F%2F%2Fx.pt'), undefined);
-    assert.equal(parseCodeRecordUri('torchscript-code:/code/x.py?archive%3Dfile%3A%2F%2F%2Fx.pt%ZZ'), undefined);
+    assert.equal(parseCodeRecordUri('torchscript-code:/x.pt?archive%3Dfile%3A%2F%2F%2Fx.pt'), undefined, 'a path without a record');
+    assert.equal(parseCodeRecordUri('torchscript-code:/x.pt/code/x.py?archive%3Dfile%3A%2F%2F%2Fx.pt%ZZ'), undefined);
   });
 
   it('rejects other schemes', () => {
-    assert.equal(parseCodeRecordUri('file:///code/__torch__.py?archive=file%3A%2F%2F%2Fx.pt'), undefined);
+    assert.equal(parseCodeRecordUri('file:///x.pt/code/__torch__.py?archive=file%3A%2F%2F%2Fx.pt'), undefined);
   });
 });
 

@@ -1,10 +1,12 @@
 /**
  * URIs of archives and of their code records.
  *
- * A code record is addressed as `torchscript-code:/<record>?archive=<file URI>`, for example
- * `torchscript-code:/code/__torch__.py?archive%3Dfile%3A%2F%2F%2Fhome%2Fme%2Fmodel.pt`.
- * The path is the record name without the archive's top folder. The query, once
- * percent-decoded, is `archive=` followed by the archive's `file` URI.
+ * A code record is addressed as `torchscript-code:/<archive file name>/<record>?archive=<file URI>`,
+ * for example `torchscript-code:/model.pt/code/__torch__.py?archive%3Dfile%3A%2F%2F%2Fhome%2Fme%2Fmodel.pt`.
+ * The record is the record name without the archive's top folder. The query, once
+ * percent-decoded, is `archive=` followed by the archive's `file` URI, which alone decides
+ * the archive: the file name in the path is there so that editor tabs and the Problems
+ * panel show which archive a record belongs to.
  *
  * The strings are built the way VS Code's `Uri.toString()` prints them, so a URI the
  * server publishes compares equal to the one the client sends back. Parsing accepts any
@@ -58,7 +60,8 @@ export function hasArchiveExtension(fsPath: string): boolean {
 
 /** Returns the URI of a code record, for example `code/__torch__.py`, in the archive at `archiveUri`. */
 export function codeRecordUri(archiveUri: string, record: string): string {
-  const recordPath = record.startsWith('/') ? record : `/${record}`;
+  const archiveName = path.basename(pathFromFileUri(archiveUri) ?? 'archive');
+  const recordPath = `/${archiveName}/${record.replace(/^\/+/, '')}`;
   return `${CODE_SCHEME}:${encodeComponent(recordPath, true)}?${encodeComponent(`archive=${archiveUri}`, false)}`;
 }
 
@@ -83,9 +86,11 @@ export function parseCodeRecordUri(uri: string): CodeRecordAddress | undefined {
     return undefined;
   }
 
-  // A client may send an authority (`torchscript-code:///code/x.py`); the record is the path after it.
-  if (recordPath.startsWith('//')) recordPath = recordPath.slice(recordPath.indexOf('/', 2));
-  const record = recordPath.replace(/^\/+/, '');
+  // A client may send an empty authority (`torchscript-code:///model.pt/code/x.py`). The first
+  // segment after it is the archive's file name, and the rest is the record.
+  const segments = recordPath.replace(/^\/+/, '');
+  const separator = segments.indexOf('/');
+  const record = separator === -1 ? '' : segments.slice(separator + 1);
   if (!query.startsWith('archive=') || record === '') return undefined;
 
   const archiveUri = query.slice('archive='.length);

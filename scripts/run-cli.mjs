@@ -17,11 +17,46 @@ function newestSourceTime(dir) {
   return newest;
 }
 
-const bundleTime = fs.existsSync(bundle) ? fs.statSync(bundle).mtimeMs : 0;
-if (bundleTime < newestSourceTime(path.join(root, 'server', 'src'))) {
-  const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: ['ignore', 2, 2] });
-  if (build.status !== 0) process.exit(2);
+function bundleIsStale() {
+  const bundleTime = fs.existsSync(bundle) ? fs.statSync(bundle).mtimeMs : 0;
+  return bundleTime < newestSourceTime(path.join(root, 'server', 'src'));
 }
+
+/**
+ * Rebuilds under a lock folder, so that CLI runs started in parallel (as the tests do) never
+ * read a bundle or wasm file that another run is still writing.
+ */
+function rebuildIfStale() {
+  if (!bundleIsStale()) return;
+  const lock = path.join(root, 'dist', '.build-lock');
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      if (Date.now() > deadline) {
+        process.stderr.write(`torchscript-device: timed out waiting for another build to finish; remove ${lock} if no build is running\n`);
+        process.exit(2);
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+  let built = true;
+  try {
+    if (bundleIsStale()) {
+      const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: ['ignore', 2, 2] });
+      built = build.status === 0;
+    }
+  } finally {
+    fs.rmdirSync(lock);
+  }
+  if (!built) process.exit(2);
+}
+
+rebuildIfStale();
 
 const run = spawnSync(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(run.status ?? 2);

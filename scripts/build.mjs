@@ -7,6 +7,7 @@ import * as path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const dist = path.join(root, 'dist');
 const production = process.argv.includes('--production');
+const packageVersion = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
 
 const nodeBundles = [
   { entry: 'server/src/cli/main.ts', out: 'cli.js' },
@@ -32,7 +33,7 @@ await Promise.all([
       format: 'cjs',
       external: ['vscode'],
       // web-tree-sitter locates itself through import.meta.url, which a CommonJS bundle lacks.
-      define: { 'import.meta.url': 'importMetaUrl' },
+      define: { 'import.meta.url': 'importMetaUrl', __VERSION__: JSON.stringify(packageVersion) },
       banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
       sourcemap: !production,
       minify: production,

@@ -12,8 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { measureGraphLayout } from './graphLayout';
-// TODO: import measureLspFirstDiagnostics and measureVsixBytes from './lspFirstDiagnostics' once it exists.
 import { ensureArchive, LARGE_ARCHIVE, SMALL_ARCHIVE } from './largeArchive';
+import { measureLspFirstDiagnostics, measureVsixBytes } from './lspFirstDiagnostics';
 import { expectStatus, log, median, requireGnuTime, runTimed, settlePageCache, warmPageCache } from './measure';
 import { timeTorchLoad, timeTorchResave } from './torchBaseline';
 
@@ -245,6 +245,12 @@ async function main(): Promise<void> {
 
   log('graph layout');
   Object.assign(results, await measureGraphLayout());
+
+  log('language server first diagnostics');
+  Object.assign(results, await measureLspFirstDiagnostics());
+
+  log('packaging the .vsix');
+  Object.assign(results, await measureVsixBytes());
 
   if (quick) log('--quick: skipping the 4 GiB measurements');
   else measureLargeArchive(results);

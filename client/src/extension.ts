@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
-import { Commands } from '../../server/src/lsp/protocol';
+import { type LanguageClient, State } from 'vscode-languageclient/node';
+import { Commands, DescribeRequest, ViewTypes } from '../../server/src/lsp/protocol';
 import { ArchiveEditorProvider } from './archiveEditor/archiveEditorProvider';
 import { registerCodeRecordLanguage } from './archives';
 import { checkWorkspace } from './commands/checkWorkspace';
@@ -33,6 +33,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<TorchS
     vscode.commands.registerCommand(Commands.showGraph, (argument?: unknown) => showGraph(argument)),
   );
 
+  // A restarted server has lost its archives. Code record documents are opened again by the
+  // client, but archives shown in the archive editor need to be described again.
+  let started = false;
+  context.subscriptions.push(
+    languageClient.onDidChangeState(({ newState }) => {
+      if (newState !== State.Running) return;
+      if (started) redescribeOpenArchives(languageClient, logger);
+      started = true;
+    }),
+  );
+
   try {
     await languageClient.start();
   } catch (error) {
@@ -40,6 +51,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<TorchS
     void vscode.window.showErrorMessage(vscode.l10n.t('The TorchScript Device language server failed to start. See the "TorchScript Device" output for details.'));
   }
   return { languageClient };
+}
+
+function redescribeOpenArchives(languageClient: LanguageClient, logger: Logger): void {
+  for (const tab of vscode.window.tabGroups.all.flatMap((group) => group.tabs)) {
+    if (!(tab.input instanceof vscode.TabInputCustom) || tab.input.viewType !== ViewTypes.archive) continue;
+    const uri = tab.input.uri;
+    languageClient.sendRequest(DescribeRequest, { uri: uri.toString() }).then(undefined, (error: unknown) => {
+      logger.error(`Failed to describe ${uri.fsPath} after the server restarted`, error);
+    });
+  }
 }
 
 export async function deactivate(): Promise<void> {

@@ -35,7 +35,6 @@ const TIMEOUT_MS = 60_000;
 async function timeOneRun(archive: string): Promise<number> {
   const child = spawn(process.execPath, [serverBundle, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
-  connection.onRequest(() => null);
   connection.listen();
 
   try {

@@ -127,7 +127,7 @@ describe('renderGraphHtml', () => {
   });
 
   test('string table has every key', () => {
-    const strings = graphWebviewStrings(identity);
+    const strings = graphWebviewStrings({ l10n: identity });
     assert.deepEqual(Object.keys(strings).sort(), [...GRAPH_STRING_KEYS].sort());
     assert.equal(strings.status, '{0} nodes, {1} edges', 'placeholders survive for the webview to fill');
   });

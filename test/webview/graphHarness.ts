@@ -266,7 +266,7 @@ export class GraphHarness {
     await page.exposeFunction('__hostReceive', (message: unknown) => receive?.(message));
 
     const extensionUri = new FileUri(repoRoot) as unknown as vscode.Uri;
-    const strings = graphWebviewStrings({ t: (message: string, ...args: string[]) => message.replace(/\{(\d+)\}/g, (_, i: string) => args[Number(i)] ?? `{${i}}`) });
+    const strings = graphWebviewStrings({ l10n: { t: (message: string, ...args: string[]) => message.replace(/\{(\d+)\}/g, (_, i: string) => args[Number(i)] ?? `{${i}}`) } });
     const attachment = attachGraphWebview(webview, extensionUri, graph, {
       reveal: (record, range) => host.reveals.push({ record, range }),
       exportSvg: async (svg) => {

@@ -48,7 +48,7 @@ export class GraphEditorProvider implements vscode.CustomReadonlyEditorProvider 
 
     try {
       const graph = await this.client.sendRequest(GraphRequest, { uri: archive.toString() });
-      const strings = graphWebviewStrings(vscode.l10n);
+      const strings = graphWebviewStrings(vscode);
 
       // Attach before the page loads, so that its first `ready` message finds the listener.
       const attachment = attachGraphWebview(webview, this.extensionUri, graph, {

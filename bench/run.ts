@@ -38,21 +38,41 @@ function runSetupStep(description: string, command: string, args: string[]): voi
   if (result.status !== 0) throw new Error(`${description} failed with status ${result.status}; see its output above`);
 }
 
-/** Runs `check --json` once to warm up, then `repeat` times. Returns the median time and the maximum peak RSS. */
-function measureCheck(archive: string, repeat: number): { ms: number; peakRssMb: number } {
-  const warmUp = runTimed(process.execPath, [cli, 'check', archive, '--json'], repoRoot);
-  expectStatus(warmUp, 1, `check ${path.basename(archive)}`);
-  JSON.parse(warmUp.stdout);
+interface CheckTiming {
+  ms: number;
+  peakRssMb: number;
+}
 
-  const times: number[] = [];
-  const peaks: number[] = [];
-  for (let i = 0; i < repeat; i++) {
-    const run = runTimed(process.execPath, [cli, 'check', archive, '--json'], repoRoot);
-    expectStatus(run, 1, `check ${path.basename(archive)}`);
-    times.push(run.wallMs);
-    peaks.push(run.peakRssMb);
+/**
+ * Times `check --json` on each archive and a bare `node -e ""` (Node start-up alone) in
+ * turn, for one warm-up round and then `repeat` rounds. Interleaving the archives gives each
+ * the same machine load. Returns the median times and, per archive, the maximum peak RSS.
+ */
+function measureChecks(archives: string[], repeat: number): { checks: CheckTiming[]; nodeStartupMs: number } {
+  const times: number[][] = archives.map(() => []);
+  const peaks: number[][] = archives.map(() => []);
+  const startupTimes: number[] = [];
+
+  for (let round = 0; round <= repeat; round++) {
+    const startup = runTimed(process.execPath, ['-e', ''], repoRoot);
+    expectStatus(startup, 0, 'node -e ""');
+
+    archives.forEach((archive, index) => {
+      const run = runTimed(process.execPath, [cli, 'check', archive, '--json'], repoRoot);
+      expectStatus(run, 1, `check ${path.basename(archive)}`);
+      if (round === 0) {
+        JSON.parse(run.stdout);
+        return;
+      }
+      times[index].push(run.wallMs);
+      peaks[index].push(run.peakRssMb);
+    });
+
+    if (round > 0) startupTimes.push(startup.wallMs);
   }
-  return { ms: median(times), peakRssMb: Math.max(...peaks) };
+
+  const checks = archives.map((_, index) => ({ ms: median(times[index]), peakRssMb: Math.max(...peaks[index]) }));
+  return { checks, nodeStartupMs: median(startupTimes) };
 }
 
 /** Loads node, the CLI bundle and cp into the page cache after a drop, so timed runs read only the archive from disk. */
@@ -150,26 +170,17 @@ function measureTorchResave(archive: string, results: Results): void {
   results.torch_resave_4gb_peak_rss_mb = Math.max(...peaks);
 }
 
-function measureLargeArchive(results: Results): void {
-  const archive = ensureArchive(LARGE_ARCHIVE, repoRoot, cacheDir, python);
-  results.archive_4gb_bytes = fs.statSync(archive).size;
-
-  // check and torch.jit.load run with the archive in the page cache.
+function measureAgainstBaselines(archive: string, results: Results): void {
   log('reading the 4 GiB archive into the page cache');
   warmPageCache(archive);
-
-  log(`check on 4 GiB: 1 warm-up + ${CHECK_REPEAT} runs`);
-  const check = measureCheck(archive, CHECK_REPEAT);
-  results.check_4gb_ms = check.ms;
-  results.check_4gb_peak_rss_mb = check.peakRssMb;
 
   log(`torch.jit.load on 4 GiB: 1 warm-up + ${TORCH_LOAD_REPEAT} loads`);
   const load = timeTorchLoad(python, repoRoot, archive, 1 + TORCH_LOAD_REPEAT);
   results.torch_jit_load_4gb_ms = median(load.loadMs.slice(1));
   results.torch_jit_load_4gb_peak_rss_mb = load.peakRssMb;
-  results.check_vs_torch_load_speedup = results.torch_jit_load_4gb_ms / results.check_4gb_ms;
+  if (results.check_4gb_ms !== null) results.check_vs_torch_load_speedup = results.torch_jit_load_4gb_ms / results.check_4gb_ms;
 
-  log(`cp and retarget on 4 GiB: ${COPY_REPEAT} alternating rounds`);
+  log(`cp, cp + fsync and retarget on 4 GiB: ${COPY_REPEAT} rounds in rotating order`);
   const cacheDropped = measureCopies(archive, results);
   if (!cacheDropped) log('NOTE: could not write /proc/sys/vm/drop_caches (needs root); cp and retarget ran with a warm page cache');
 
@@ -224,6 +235,7 @@ async function main(): Promise<void> {
     check_4gb_peak_rss_mb: null,
     check_4mb_ms: null,
     check_4gb_vs_4mb_ratio: null,
+    node_startup_ms: null,
     torch_jit_load_4gb_ms: null,
     torch_jit_load_4gb_peak_rss_mb: null,
     check_vs_torch_load_speedup: null,
@@ -240,8 +252,20 @@ async function main(): Promise<void> {
   };
 
   const small = ensureArchive(SMALL_ARCHIVE, repoRoot, cacheDir, python);
-  log(`check on 4 MiB: 1 warm-up + ${CHECK_REPEAT} runs`);
-  results.check_4mb_ms = measureCheck(small, CHECK_REPEAT).ms;
+  const large = quick ? null : ensureArchive(LARGE_ARCHIVE, repoRoot, cacheDir, python);
+  if (quick) log('--quick: skipping the 4 GiB measurements');
+
+  const archives = large === null ? [small] : [small, large];
+  log(`check on ${archives.map((archive) => path.basename(archive)).join(' and ')}: 1 warm-up + ${CHECK_REPEAT} rounds`);
+  const { checks, nodeStartupMs } = measureChecks(archives, CHECK_REPEAT);
+  results.node_startup_ms = nodeStartupMs;
+  results.check_4mb_ms = checks[0].ms;
+  if (large !== null) {
+    results.archive_4gb_bytes = fs.statSync(large).size;
+    results.check_4gb_ms = checks[1].ms;
+    results.check_4gb_peak_rss_mb = checks[1].peakRssMb;
+    results.check_4gb_vs_4mb_ratio = results.check_4gb_ms / results.check_4mb_ms;
+  }
 
   log('graph layout');
   Object.assign(results, await measureGraphLayout());
@@ -252,12 +276,7 @@ async function main(): Promise<void> {
   log('packaging the .vsix');
   Object.assign(results, await measureVsixBytes());
 
-  if (quick) log('--quick: skipping the 4 GiB measurements');
-  else measureLargeArchive(results);
-
-  if (results.check_4gb_ms !== null && results.check_4mb_ms !== null) {
-    results.check_4gb_vs_4mb_ratio = results.check_4gb_ms / results.check_4mb_ms;
-  }
+  if (large !== null) measureAgainstBaselines(large, results);
 
   results.load_average_1m_end = os.loadavg()[0];
   process.stdout.write(`${JSON.stringify({ ...results, goals: evaluateGoals(results) })}\n`);

@@ -29,6 +29,9 @@ const MAX_ALWAYS_STORED_BYTES = 3;
 /** PyTorch compresses with MZ_BEST_COMPRESSION; zlib's level 9 is the equivalent setting. */
 const DEFLATE_LEVEL = 9;
 
+/** Chunk size for copying records unchanged: large enough for sequential disk throughput, two chunks in memory at once. */
+const RAW_COPY_CHUNK_BYTES = 8 * 1024 * 1024;
+
 export interface AddRecordOptions {
   /** Deflate the record, as PyTorch does for code and debug records over 200 bytes. */
   compress: boolean;
@@ -113,8 +116,14 @@ export class ZipWriter {
       const nameBytes = this.acceptName(name, entry.uncompressedSize);
       const layout = this.layoutAtCursor(nameBytes, entry);
       await this.writeRecord(layout, async () => {
+        // The next chunk is read while the current one is written, so reading and writing overlap.
         let copied = 0;
-        for await (const chunk of reader.readRawChunks(entry)) {
+        const chunks = reader.readRawChunks(entry, RAW_COPY_CHUNK_BYTES);
+        let next = chunks.next();
+        for (;;) {
+          const { value: chunk, done } = await next;
+          if (done) break;
+          next = chunks.next();
           await this.output.write(chunk);
           copied += chunk.length;
         }

@@ -6,6 +6,9 @@ import { readCodeTexts, scanArchive, UnsupportedKindError } from './analysis/arc
 import { deviceFindings, type FindingOptions } from './analysis/deviceFindings';
 import { storageSummary } from './analysis/storageSummary';
 import type { FileReport } from './analysis/types';
+import { findConstantUses } from './code/constantUses';
+import { findDeviceSites } from './code/deviceSites';
+import { getPythonParser } from './code/parser';
 import { EngineError } from './errors';
 import { extractGraph } from './graph/extractGraph';
 import type { ModelGraph } from './graph/graphTypes';
@@ -48,4 +51,24 @@ export async function buildGraph(filePath: string): Promise<ModelGraph> {
     throw new EngineError(`a ${scan.kind} file has no code records, so it has no graph to show`, { file: filePath });
   }
   return extractGraph(scan.codeRecords.map(({ record, text }) => ({ record, text })), scan.rootClass);
+}
+
+/** A traced forward as PyTorch prints it, for warming up the code analysis. */
+const WARM_UP_CODE = `class Model(Module):
+  def forward(self: __torch__.Model,
+    x: Tensor) -> Tensor:
+    _0 = torch.ones([2, 3], dtype=None, layout=None, device=torch.device("cpu"), pin_memory=False)
+    _1 = torch.to(CONSTANTS.c0, torch.device("cuda", 1), 6, False, False, None)
+    return torch.add(torch.add(x, _0), _1)
+`;
+
+/**
+ * Loads the Python grammar and runs the code analysis once on a small sample, so that a
+ * long-running process (the language server) answers its first request without paying
+ * for compiling the grammar and the analysis code.
+ */
+export async function warmUpEngine(): Promise<void> {
+  await getPythonParser();
+  await findDeviceSites(WARM_UP_CODE);
+  await findConstantUses(WARM_UP_CODE);
 }

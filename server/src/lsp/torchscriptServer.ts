@@ -30,8 +30,7 @@ import {
 } from 'vscode-languageserver';
 import type { FileReport } from '../analysis/types';
 import { deviceSyntaxHelp, isDeviceString } from '../device';
-import { getPythonParser } from '../code/parser';
-import { analyzeFile, buildGraph, defaultOutputPath, readCodeRecords, retargetFile, type RetargetResult } from '../engine';
+import { analyzeFile, buildGraph, defaultOutputPath, readCodeRecords, retargetFile, warmUpEngine, type RetargetResult } from '../engine';
 import { extractGraph } from '../graph/extractGraph';
 import type { ModelGraph } from '../graph/graphTypes';
 import { deviceDiagnosticData, retargetCodeActions, retargetCodeLenses } from './codeActions';
@@ -141,9 +140,9 @@ export class TorchScriptLanguageServer {
     }
     this.connection.console.info('TorchScript device server started');
 
-    // Compile the Python grammar's wasm now, before the first archive opens, so that the first
-    // diagnostics do not wait for it.
-    getPythonParser().catch((error: unknown) => {
+    // Compile the Python grammar's wasm and the analysis code now, before the first archive
+    // opens, so that the first diagnostics do not wait for them.
+    warmUpEngine().catch((error: unknown) => {
       this.connection.console.error(`Failed to load the tree-sitter Python grammar: ${errorMessage(error)}`);
     });
   }

@@ -10,7 +10,7 @@ const production = process.argv.includes('--production');
 const packageVersion = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
 
 const nodeBundles = [
-  { entry: 'server/src/cli/main.ts', out: 'cli.js' },
+  { entry: 'server/src/cli/main.ts', out: 'cli.js', executable: true },
   { entry: 'client/src/extension.ts', out: 'client.js' },
   { entry: 'server/src/lsp/server.ts', out: 'server.js' },
 ];
@@ -23,7 +23,7 @@ const browserBundles = [
 fs.mkdirSync(dist, { recursive: true });
 
 await Promise.all([
-  ...nodeBundles.map(({ entry, out }) =>
+  ...nodeBundles.map(({ entry, out, executable }) =>
     esbuild.build({
       entryPoints: [path.join(root, entry)],
       outfile: path.join(dist, out),
@@ -34,7 +34,7 @@ await Promise.all([
       external: ['vscode'],
       // web-tree-sitter locates itself through import.meta.url, which a CommonJS bundle lacks.
       define: { 'import.meta.url': 'importMetaUrl', __VERSION__: JSON.stringify(packageVersion) },
-      banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+      banner: { js: `${executable ? '#!/usr/bin/env node\n' : ''}const importMetaUrl = require('url').pathToFileURL(__filename).href;` },
       sourcemap: !production,
       minify: production,
       logLevel: 'warning',

@@ -58,5 +58,7 @@ function rebuildIfStale() {
 
 rebuildIfStale();
 
-const run = spawnSync(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit' });
+// npm runs scripts in the package folder; INIT_CWD is where the user typed the command, so
+// relative paths in the arguments resolve there.
+const run = spawnSync(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit', cwd: process.env.INIT_CWD ?? process.cwd() });
 process.exit(run.status ?? 2);

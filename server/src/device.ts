@@ -15,7 +15,10 @@ export interface Device {
   index?: number;
 }
 
-const DEVICE_PATTERN = /^([a-z]+)(?::(0|[1-9][0-9]{0,8}))?$/;
+const DEVICE_PATTERN = /^([a-z]+)(?::(0|[1-9][0-9]{0,2}))?$/;
+
+/** c10::DeviceIndex is an int8_t, so PyTorch wraps larger indices around to negative ones. */
+const MAX_DEVICE_INDEX = 127;
 
 /** Parses a device string such as `cuda:1`; returns undefined for anything PyTorch would reject. */
 export function parseDevice(text: string): Device | undefined {
@@ -24,7 +27,10 @@ export function parseDevice(text: string): Device | undefined {
   const type = match[1] as DeviceType;
   if (!DEVICE_TYPES.includes(type)) return undefined;
   if (match[2] === undefined) return { type };
-  return { type, index: Number(match[2]) };
+  const index = Number(match[2]);
+  // c10::Device rejects a CPU index other than 0.
+  if (index > MAX_DEVICE_INDEX || (type === 'cpu' && index !== 0)) return undefined;
+  return { type, index };
 }
 
 export function formatDevice(device: Device): string {
@@ -37,5 +43,5 @@ export function isDeviceString(text: string): boolean {
 
 /** The message shown when a requested target device does not parse. */
 export function deviceSyntaxHelp(text: string): string {
-  return `invalid device "${text}": expected a PyTorch device such as cpu, cuda, cuda:0, meta, mps or xpu:1 (one of ${DEVICE_TYPES.join(', ')}, optionally followed by ":" and an index)`;
+  return `invalid device "${text}": expected a PyTorch device such as cpu, cuda, cuda:0, meta, mps or xpu:1 (one of ${DEVICE_TYPES.join(', ')}, optionally followed by ":" and an index from 0 to ${MAX_DEVICE_INDEX}; cpu takes only 0)`;
 }

@@ -7,10 +7,13 @@ export class EngineError extends Error {
   readonly file: string;
   readonly record?: string;
   readonly offset?: number;
+  /** The message without the location prefix. */
+  readonly reason: string;
 
   constructor(message: string, where: { file: string; record?: string; offset?: number }, options?: { cause?: unknown }) {
     super(EngineError.format(message, where), options);
     this.name = 'EngineError';
+    this.reason = message;
     this.file = where.file;
     this.record = where.record;
     this.offset = where.offset;

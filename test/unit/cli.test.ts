@@ -93,14 +93,40 @@ describe('cli check', () => {
         continue;
       }
       assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
-      assert.match(run.stderr, /Usage:/);
+      assert.match(run.stderr, /torchscript-device --help/);
     }
   });
 
   test('invalid device lists accepted forms', () => {
-    const run = runCli('retarget', model, '--device', 'cuda:01');
+    for (const device of ['cuda:01', 'CUDA', 'gpu', 'cuda:128', 'cpu:1']) {
+      const run = runCli('retarget', model, '--device', device);
+      assert.equal(run.status, 2, device);
+      assert.match(run.stderr, new RegExp(`invalid device "${device}": expected a PyTorch device such as cpu, cuda, cuda:0, meta, mps or xpu:1`));
+    }
+    const expect = runCli('check', model, '--expect', 'gpu');
+    assert.equal(expect.status, 2);
+    assert.match(expect.stderr, /invalid device "gpu"/);
+  });
+
+  test('retarget json reports failures', () => {
+    const run = runCli('retarget', path.join(temp.dir, 'missing.pt'), '--device', 'cuda', '--json');
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /invalid device "cuda:01": expected a PyTorch device such as cpu, cuda, cuda:0, meta, mps or xpu:1/);
+    const document = JSON.parse(run.stdout) as { error: string; file: string };
+    assert.match(document.error, /file not found/);
+    assert.equal(document.file, path.join(temp.dir, 'missing.pt'));
+  });
+
+  test('damaged record fails the CRC check', () => {
+    const damaged = path.join(temp.dir, 'damaged.pt');
+    const bytes = fs.readFileSync(model);
+    // Flip one byte inside the stored data.pkl record, whose bytes follow its local header.
+    const offset = bytes.indexOf(Buffer.from('data.pkl')) + 'data.pkl'.length + 80;
+    bytes[offset] ^= 0xff;
+    fs.writeFileSync(damaged, bytes);
+    const run = runCli('check', damaged, '--json');
+    assert.equal(run.status, 2, run.stdout);
+    const [report] = (JSON.parse(run.stdout) as CheckDocument).files;
+    assert.match(report.error ?? '', /record is damaged: its CRC-32/);
   });
 });
 

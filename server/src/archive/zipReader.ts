@@ -145,7 +145,7 @@ export class ZipReader {
       if (entry.compressedSize !== entry.uncompressedSize) {
         throw new EngineError(`stored record declares ${entry.compressedSize} compressed and ${entry.uncompressedSize} uncompressed bytes; the archive is damaged`, where);
       }
-      return this.read(start, entry.compressedSize, entry.name);
+      return checkCrc(await this.read(start, entry.compressedSize, entry.name), entry, where);
     }
 
     // A deflate writer adds at most 5 bytes per 65,535-byte stored block plus a few header bytes.
@@ -154,7 +154,7 @@ export class ZipReader {
       throw new EngineError(`deflated record declares ${entry.compressedSize} compressed bytes for ${entry.uncompressedSize} uncompressed bytes, more than deflate produces; the archive is damaged`, where);
     }
     const compressed = await this.read(start, entry.compressedSize, entry.name);
-    return inflateRecord(compressed, entry, where);
+    return checkCrc(inflateRecord(compressed, entry, where), entry, where);
   }
 
   /**
@@ -180,6 +180,20 @@ export class ZipReader {
     if (this.closed) throw new Error(`ZipReader for ${this.filePath} is closed`);
     return readExactly(this.handle, this.filePath, position, length, record);
   }
+}
+
+/**
+ * Checks a record's bytes against the CRC-32 in the central directory. PyTorch's reader skips
+ * this check, but a damaged record must not be analysed, or rewritten with a fresh CRC that
+ * would hide the damage.
+ */
+function checkCrc(data: Buffer, entry: ZipEntry, where: { file: string; record: string; offset: number }): Buffer {
+  const actual = zlib.crc32(data) >>> 0;
+  if (actual !== entry.crc32 >>> 0) {
+    const hex = (value: number): string => `0x${value.toString(16).padStart(8, '0')}`;
+    throw new EngineError(`record is damaged: its CRC-32 is ${hex(actual)} but the archive declares ${hex(entry.crc32 >>> 0)}; download or save the model again`, where);
+  }
+  return data;
 }
 
 /**

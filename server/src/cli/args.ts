@@ -1,4 +1,5 @@
 /** Command-line parsing for the `torchscript-device` CLI. */
+import { deviceSyntaxHelp, parseDevice } from '../device';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -80,11 +81,13 @@ export function parseArgs(argv: string[]): CliCommand {
   switch (command) {
     case 'check':
       if (positional.length === 0) throw new UsageError('check needs at least one FILE');
+      checkDevice(flags.get('--expect'));
       return { command, files: positional, json: flags.has('--json'), expect: flags.get('--expect') as string | undefined };
     case 'retarget': {
       if (positional.length !== 1) throw new UsageError('retarget takes exactly one FILE');
       const device = flags.get('--device');
       if (typeof device !== 'string') throw new UsageError('retarget needs --device DEVICE (for example --device cuda)');
+      checkDevice(device);
       if (flags.has('--in-place') && flags.has('--output')) throw new UsageError('--in-place and --output cannot be combined');
       return {
         command,
@@ -103,4 +106,8 @@ export function parseArgs(argv: string[]): CliCommand {
       return { command: 'graph', file: positional[0], format };
     }
   }
+}
+
+function checkDevice(device: string | true | undefined): void {
+  if (typeof device === 'string' && !parseDevice(device)) throw new UsageError(deviceSyntaxHelp(device));
 }

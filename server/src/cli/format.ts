@@ -54,6 +54,7 @@ export function retargetText(result: RetargetResult): string {
     const where = change.range ? `${change.record}:${change.range.start.line + 1}:${change.range.start.character + 1}` : change.record;
     lines.push(`  ${where}: ${change.oldDevice} -> ${change.newDevice} (${change.target})`);
   }
+  for (const warning of result.warnings) lines.push(`  warning: ${warning}`);
   for (const skipped of result.skipped) {
     const where = skipped.range ? `${skipped.record}:${skipped.range.start.line + 1}:${skipped.range.start.character + 1}` : skipped.record;
     lines.push(`  ${where}: kept ${skipped.device}: ${skipped.reason}`);

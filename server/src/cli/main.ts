@@ -55,14 +55,18 @@ async function main(): Promise<void> {
   }
 
   let status: number;
+  let command: CliCommand | undefined;
   try {
-    status = await run(parseArgs(process.argv.slice(2)));
+    command = parseArgs(process.argv.slice(2));
+    status = await run(command);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`torchscript-device: ${error.message}\n\n${USAGE}\n`);
+      process.stderr.write(`torchscript-device: ${error.message}\nRun "torchscript-device --help" for the usage.\n`);
       status = EXIT_FAILED;
     } else if (error instanceof EngineError) {
       process.stderr.write(`torchscript-device: ${error.message}\n`);
+      // A --json caller reads stdout, so the error goes there as a document too.
+      if (command && 'json' in command && command.json) process.stdout.write(`${JSON.stringify({ error: error.message, file: error.file, record: error.record }, null, 2)}\n`);
       status = EXIT_FAILED;
     } else {
       process.stderr.write(`torchscript-device: internal error: ${(error as Error)?.stack ?? String(error)}\nPlease report this with the command and the model file.\n`);

@@ -112,9 +112,15 @@ function planPickleRecord(file: string, pickle: PickleRecordScan, target: Device
     }
   }
 
+  // Mobile bytecode builds torch.device("cuda", 1) from two constants with aten::device.with_index.
+  // Only integer constants hold the index, so the type string takes the target's type alone.
+  const buildsWithIndex = pickle.scan.recordKind === 'bytecode' && pickle.scan.operators.length > 0;
   for (const text of pickle.scan.deviceStrings) {
     const path = formatPath(text.path);
-    if (pickle.scan.recordKind === 'bytecode' || deviceAttributes.has(path)) {
+    if (buildsWithIndex) {
+      change(text.site, text.value, target.type, text.value, path);
+      plan.skipped.push({ record, device: text.value, reason: `${path} may be the type argument of aten::device.with_index, whose index argument stays as it is` });
+    } else if (pickle.scan.recordKind === 'bytecode' || deviceAttributes.has(path)) {
       change(text.site, text.value, newDevice, text.value, path);
     }
   }

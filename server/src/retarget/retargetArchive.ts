@@ -30,6 +30,8 @@ export interface RetargetResult {
   device: string;
   changes: RetargetChange[];
   skipped: SkippedDevice[];
+  /** Known reasons why PyTorch may not load or run the output on the target device. */
+  warnings: string[];
 }
 
 /** The default output: the input's name with the device before the extension, e.g. `model.cuda.pt`. */
@@ -45,12 +47,17 @@ export function defaultOutputPath(filePath: string, device: string): string {
  * output's folder, is read back and checked, and only then takes the output's name, so
  * the input is never modified and a failure leaves no partial file under the output name.
  */
-export async function retargetFile(filePath: string, device: string, options: RetargetOptions = {}): Promise<RetargetResult> {
+export async function retargetFile(inputPath: string, device: string, options: RetargetOptions = {}): Promise<RetargetResult> {
   const target = parseDevice(device);
-  if (!target) throw new EngineError(deviceSyntaxHelp(device), { file: filePath });
+  if (!target) throw new EngineError(deviceSyntaxHelp(device), { file: inputPath });
   const newDevice = formatDevice(target);
 
+  // In place, a symbolic link (as in a Hugging Face cache) must keep pointing at the rewritten file.
+  const filePath = options.inPlace ? await fs.promises.realpath(inputPath).catch(() => inputPath) : inputPath;
   const output = path.resolve(options.inPlace ? filePath : options.output ?? defaultOutputPath(filePath, newDevice));
+  if (!options.inPlace && (await isDirectory(output))) {
+    throw new EngineError('the output is a folder; give the path of a file, for example model.cuda.pt', { file: output });
+  }
   if (!options.inPlace && output === path.resolve(filePath)) {
     throw new EngineError('the output is the input file; pass --in-place to replace it, or choose another output with -o', { file: filePath });
   }
@@ -74,12 +81,31 @@ export async function retargetFile(filePath: string, device: string, options: Re
     await pending.publish({ overwrite, mode: before ? before.mode & 0o777 : undefined });
   } catch (error) {
     await pending.discard();
+    // Errors about the temporary file name the output, which is the file the user knows.
+    if (error instanceof EngineError && error.file === pending.tempPath) {
+      throw new EngineError(error.reason, { file: output }, { cause: error });
+    }
     throw error;
   } finally {
     process.removeListener('exit', cleanUpOnExit);
   }
 
-  return { input: path.resolve(filePath), output, device: newDevice, changes: plan.changes, skipped: plan.skipped };
+  return { input: path.resolve(filePath), output, device: newDevice, changes: plan.changes, skipped: plan.skipped, warnings: targetWarnings(scan, newDevice) };
+}
+
+/** Warns about targets that PyTorch is known to reject for what this archive holds. */
+function targetWarnings(scan: ArchiveScan, device: string): string[] {
+  const warnings: string[] = [];
+  const hasTensorConstants = scan.pickleRecords.some((pickle) => pickle.scan.recordKind === 'constants' && pickle.scan.storages.length > 0);
+  if (device === 'meta' && hasTensorConstants) {
+    warnings.push('the archive has tensor constants, and PyTorch cannot load tensor constants on meta (constant pooling compares them with aten::equal, which has no meta kernel); retarget to a real device, or to cuda and load with map_location="cpu" to inspect it');
+  }
+  return warnings;
+}
+
+async function isDirectory(filePath: string): Promise<boolean> {
+  const stat = await fs.promises.stat(filePath).catch(() => undefined);
+  return stat?.isDirectory() ?? false;
 }
 
 async function writeArchive(

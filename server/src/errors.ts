@@ -1,6 +1,6 @@
 /**
- * An error in a user's file or in the environment that the engine reports to the user:
- * it names the file, and where known the record and byte offset, so that every caller
+ * An error in a user's file or in the environment that the engine reports to the user.
+ * It names the file, and where known the record and byte offset, so that every caller
  * (CLI, language server, tests) can show the same clear message.
  */
 export class EngineError extends Error {

@@ -13,7 +13,7 @@ export interface RetargetChange {
   newDevice: string;
   /** Present for code records. */
   range?: Range;
-  /** What holds the device, e.g. `torch.ones`, `storage 0`, `dev_str`. */
+  /** The op, tensor or attribute that contains the device, e.g. `torch.ones`, `storage 0`, `dev_str`. */
   target: string;
 }
 

@@ -81,7 +81,7 @@ export async function retargetFile(inputPath: string, device: string, options: R
     await pending.publish({ overwrite, mode: before ? before.mode & 0o777 : undefined });
   } catch (error) {
     await pending.discard();
-    // Errors about the temporary file name the output, which is the file the user knows.
+    // Errors about the temporary file name the output instead, the path the user asked for.
     if (error instanceof EngineError && error.file === pending.tempPath) {
       throw new EngineError(error.reason, { file: output }, { cause: error });
     }

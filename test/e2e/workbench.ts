@@ -147,11 +147,19 @@ export class Workbench {
     await this.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
     const rows = this.page.locator('.markers-panel .monaco-list-row');
     await this.page.locator('.markers-panel').waitFor({ state: 'visible', timeout: uiTimeoutMs });
-    const labels: string[] = [];
-    for (const row of await rows.all()) {
-      labels.push((await row.getAttribute('aria-label')) ?? (await row.innerText()));
-    }
-    return labels;
+    // One evaluation reads every row at once, because the list re-renders while a filter applies.
+    return rows.evaluateAll((elements) => elements.map((element) => element.getAttribute('aria-label') ?? element.textContent ?? ''));
+  }
+
+  /**
+   * Types `text` into the Problems panel's filter box. The panel renders only the rows in
+   * view, so a test narrows the list to the archive it looks at.
+   */
+  async filterProblems(text: string): Promise<void> {
+    await this.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+    const filter = this.page.locator('.viewpane-filter input, .markers-panel-container .viewpane-filter input').first();
+    await filter.waitFor({ state: 'visible', timeout: uiTimeoutMs });
+    await filter.fill(text);
   }
 
   /** Polls the Problems panel until `accept` returns true for its rows, then returns them. */

@@ -4,8 +4,8 @@ import { CodeActionKind, type Diagnostic, DiagnosticSeverity } from 'vscode-lang
 import { deviceDiagnosticData, retargetCodeActions, retargetCodeLenses } from '../../server/src/lsp/codeActions';
 import { Commands, DIAGNOSTIC_SOURCE, type DeviceDiagnosticData, type RetargetCommandArguments } from '../../server/src/lsp/protocol';
 
-const ARCHIVE = 'file:///work/models/detector.pt';
-const OTHER_ARCHIVE = 'file:///work/models/other.pt';
+const ARCHIVE = 'file:///home/user/models/detector.pt';
+const OTHER_ARCHIVE = 'file:///home/user/models/other.pt';
 
 function deviceDiagnostic(devices: string[], options: { archive?: string; line?: number; retargetable?: boolean; data?: boolean } = {}): Diagnostic {
   const line = options.line ?? 4;

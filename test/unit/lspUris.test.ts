@@ -5,7 +5,7 @@ import { codeRecordUri, fileUriFromPath, hasArchiveExtension, parseCodeRecordUri
 describe('fileUriFromPath', () => {
   it('prints file URIs as VS Code does', () => {
     // Expected strings are what VS Code 1.100's Uri.file(path).toString() returns.
-    assert.equal(fileUriFromPath('/work/models/d2go.pt'), 'file:///work/models/d2go.pt');
+    assert.equal(fileUriFromPath('/home/user/models/d2go.pt'), 'file:///home/user/models/d2go.pt');
     assert.equal(fileUriFromPath('/tmp/my model#1.pt'), 'file:///tmp/my%20model%231.pt');
     assert.equal(fileUriFromPath('/tmp/a+b=c&d.pt'), 'file:///tmp/a%2Bb%3Dc%26d.pt');
     assert.equal(fileUriFromPath('/tmp/模型.pt'), 'file:///tmp/%E6%A8%A1%E5%9E%8B.pt');
@@ -14,7 +14,7 @@ describe('fileUriFromPath', () => {
   });
 
   it('round-trips through pathFromFileUri', () => {
-    for (const fsPath of ['/work/x.pt', '/tmp/my model#1.pt', '/tmp/100%.pt', '/tmp/模型 [v2].pth', "/tmp/it's?.ptl"]) {
+    for (const fsPath of ['/home/user/x.pt', '/tmp/my model#1.pt', '/tmp/100%.pt', '/tmp/模型 [v2].pth', "/tmp/it's?.ptl"]) {
       assert.equal(pathFromFileUri(fileUriFromPath(fsPath)), fsPath);
     }
   });
@@ -31,15 +31,15 @@ describe('pathFromFileUri', () => {
 describe('codeRecordUri', () => {
   it('builds the documented form', () => {
     assert.equal(
-      codeRecordUri('file:///work/d2go.pt', 'code/__torch__/___torch_mangle_636.py'),
-      'torchscript-code:/d2go.pt/code/__torch__/___torch_mangle_636.py?archive%3Dfile%3A%2F%2F%2Fwork%2Fd2go.pt',
+      codeRecordUri('file:///home/user/d2go.pt', 'code/__torch__/___torch_mangle_636.py'),
+      'torchscript-code:/d2go.pt/code/__torch__/___torch_mangle_636.py?archive%3Dfile%3A%2F%2F%2Fhome%2Fuser%2Fd2go.pt',
     );
   });
 
   it('takes the archive from the query', () => {
     // The file name in the path is only a label: the query decides the archive.
-    const parsed = parseCodeRecordUri('torchscript-code:/renamed.pt/code/__torch__.py?archive%3Dfile%3A%2F%2F%2Fwork%2Fmodel.pt');
-    assert.deepEqual(parsed, { archiveUri: 'file:///work/model.pt', record: 'code/__torch__.py' });
+    const parsed = parseCodeRecordUri('torchscript-code:/renamed.pt/code/__torch__.py?archive%3Dfile%3A%2F%2F%2Fhome%2Fuser%2Fmodel.pt');
+    assert.deepEqual(parsed, { archiveUri: 'file:///home/user/model.pt', record: 'code/__torch__.py' });
   });
 
   it('round-trips archives with reserved characters', () => {

@@ -12,6 +12,7 @@
  * Pickles hold no absolute offsets other than FRAME lengths: MARK, memo indexes and TorchScript's
  * records refer to no byte position, so inserting or removing bytes is safe elsewhere.
  */
+import { applyByteEdits, type ByteEdit } from '../byteEdits';
 import { EngineError } from '../errors';
 import type { OpcodeName } from './opcodes';
 import { readPickle, type PickleResult } from './pickleReader';
@@ -23,12 +24,6 @@ export interface StringChange {
   newValue: string;
 }
 
-/** A replacement of the bytes [start, end) of the input. */
-interface Edit {
-  start: number;
-  end: number;
-  bytes: Buffer;
-}
 
 /** The value a use reads after the rewrite, and whether that differs from its old value. */
 interface FinalValue {
@@ -49,7 +44,7 @@ export function rewritePickle(data: Buffer, changes: readonly StringChange[], wh
 
   edits.push(...frameEdits(data, result, edits));
   edits.sort((a, b) => a.start - b.start);
-  const output = applyEdits(data, edits);
+  const output = applyByteEdits(data, edits);
 
   verifyRewrite(output, result, edits, finals, where);
   return output;
@@ -79,8 +74,8 @@ function collectChanges(result: PickleResult, changes: readonly StringChange[]):
   return wanted;
 }
 
-function planEdits(data: Buffer, result: PickleResult, wanted: Map<number, string>): { edits: Edit[]; finals: Map<number, FinalValue> } {
-  const edits: Edit[] = [];
+function planEdits(data: Buffer, result: PickleResult, wanted: Map<number, string>): { edits: ByteEdit[]; finals: Map<number, FinalValue> } {
+  const edits: ByteEdit[] = [];
   const finals = new Map<number, FinalValue>();
 
   for (const use of result.strings) {
@@ -163,8 +158,8 @@ function encodePush(site: StringSite, value: string, result: PickleResult): Buff
 }
 
 /** Returns edits that correct each FRAME length for the edits inside its frame. */
-function frameEdits(data: Buffer, result: PickleResult, edits: readonly Edit[]): Edit[] {
-  const fixes: Edit[] = [];
+function frameEdits(data: Buffer, result: PickleResult, edits: readonly ByteEdit[]): ByteEdit[] {
+  const fixes: ByteEdit[] = [];
 
   for (const op of result.ops) {
     if (op.op !== 'FRAME') continue;
@@ -185,19 +180,8 @@ function frameEdits(data: Buffer, result: PickleResult, edits: readonly Edit[]):
   return fixes;
 }
 
-function applyEdits(data: Buffer, sortedEdits: readonly Edit[]): Buffer {
-  const pieces: Buffer[] = [];
-  let position = 0;
-  for (const edit of sortedEdits) {
-    pieces.push(data.subarray(position, edit.start), edit.bytes);
-    position = edit.end;
-  }
-  pieces.push(data.subarray(position));
-  return Buffer.concat(pieces);
-}
-
 /** Reads the output back and checks that each string use has its intended value. */
-function verifyRewrite(output: Buffer, before: PickleResult, sortedEdits: readonly Edit[], finals: Map<number, FinalValue>, where: PickleLocation): void {
+function verifyRewrite(output: Buffer, before: PickleResult, sortedEdits: readonly ByteEdit[], finals: Map<number, FinalValue>, where: PickleLocation): void {
   const after = readPickle(output, where);
   if (after.strings.length !== before.strings.length) {
     throw new Error(`rewrite check failed: ${before.strings.length} string uses before, ${after.strings.length} after`);

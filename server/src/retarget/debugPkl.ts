@@ -1,3 +1,4 @@
+import { applyByteEdits, type ByteEdit } from '../byteEdits';
 import { EngineError } from '../errors';
 import { readPickle } from '../pickle/pickleReader';
 import type { PickleInt, PickleLocation, PickleValue } from '../pickle/pickleValues';
@@ -25,7 +26,7 @@ export function shiftDebugOffsets(data: Buffer, edits: readonly CodeEdit[], wher
   }
 
   const sorted = [...edits].sort((a, b) => a.start - b.start);
-  const replacements: { start: number; end: number; bytes: Buffer }[] = [];
+  const replacements: ByteEdit[] = [];
   for (const offset of entryOffsets(result.root, where)) {
     const value = Number(offset.value);
     const shifted = shiftOffset(value, sorted);
@@ -35,14 +36,7 @@ export function shiftDebugOffsets(data: Buffer, edits: readonly CodeEdit[], wher
   }
 
   replacements.sort((a, b) => a.start - b.start);
-  const parts: Buffer[] = [];
-  let position = 0;
-  for (const replacement of replacements) {
-    parts.push(data.subarray(position, replacement.start), replacement.bytes);
-    position = replacement.end;
-  }
-  parts.push(data.subarray(position));
-  return Buffer.concat(parts);
+  return applyByteEdits(data, replacements);
 }
 
 /** Maps an offset in the old code to the new code; an offset inside an edit moves to the edit's start. */

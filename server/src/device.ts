@@ -41,7 +41,7 @@ export function isDeviceString(text: string): boolean {
   return parseDevice(text) !== undefined;
 }
 
-/** The message shown when a requested target device does not parse. */
+/** Formats the message shown when a requested target device does not parse. */
 export function deviceSyntaxHelp(text: string): string {
   return `invalid device "${text}": expected a PyTorch device such as cpu, cuda, cuda:0, meta, mps or xpu:1 (one of ${DEVICE_TYPES.join(', ')}, optionally followed by ":" and an index from 0 to ${MAX_DEVICE_INDEX}; cpu takes only 0)`;
 }

@@ -64,7 +64,7 @@ const WARM_UP_CODE = `class Model(Module):
 
 /**
  * Loads the Python grammar and runs the code analysis once on a small sample, so that a
- * long-running process (the language server) answers its first request without paying
+ * long-running process (the language server) serves its first request without paying
  * for compiling the grammar and the analysis code.
  */
 export async function warmUpEngine(): Promise<void> {

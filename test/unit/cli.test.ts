@@ -19,8 +19,8 @@ interface CheckDocument {
 }
 
 /**
- * Rewrites a copy of the classic model with Python's zipfile: `edit(name, data)` returns the
- * new bytes of a record, or null to drop it; `extra` adds records after the others.
+ * Writes a rewritten copy of an archive with Python's zipfile. `editScript` is Python code
+ * that runs with `zin`, `zout`, `top` and `add(name, data)` in scope.
  */
 function rewriteArchive(source: string, target: string, editScript: string): void {
   const script = String.raw`

@@ -9,7 +9,7 @@ import { EngineError } from '../../server/src/errors';
 import { classicModel, copyModel } from './helpers/classicModel';
 import { makeTempDir, realFixture, repoRoot, runPython, torchPython } from './helpers/zipFixtures';
 
-/** Device constants of the loaded model's inlined graph, as real PyTorch sees them. */
+/** Device constants of the loaded model's inlined graph, as real PyTorch reads them. */
 function graphDevices(file: string): string[] {
   const script = String.raw`
 import json, sys, torch

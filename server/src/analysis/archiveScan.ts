@@ -134,7 +134,7 @@ export async function readCodeTexts(filePath: string): Promise<{ record: string;
   }
 }
 
-/** A checkpoint keeps its tensors in `data.pkl`; the other kinds use the records in PICKLE_RECORDS. */
+/** Returns the pickle kind of a record. A checkpoint keeps its tensors in `data.pkl`, and the other kinds use PICKLE_RECORDS. */
 function pickleRecordKind(kind: ArchiveKind, record: string): PickleRecordKind | undefined {
   if (kind !== 'checkpoint') return PICKLE_RECORDS[record];
   return record === 'data.pkl' ? 'checkpoint' : undefined;

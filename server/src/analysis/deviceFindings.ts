@@ -124,7 +124,7 @@ function groupByLocation(storages: readonly StorageLocationSite[]): Map<string, 
   return groups;
 }
 
-/** The code lines that use the tensor constants stored in `storages`, as related information. */
+/** Lists the code lines that use the tensor constants stored in `storages`, as related information. */
 function constantUses(storages: readonly StorageLocationSite[], codeRecords: readonly CodeRecordScan[]): Finding['related'] {
   const indexes = new Set(storages.flatMap((storage) => storage.tensorPaths.map((path) => path[0])).filter((segment): segment is number => typeof segment === 'number'));
   const related: NonNullable<Finding['related']> = [];

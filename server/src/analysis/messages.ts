@@ -3,7 +3,7 @@ import type { FindingCode } from './types';
 
 /**
  * Explains what a hard-coded device does at run time and what the user can do about it.
- * `where` names the op or attribute that holds the device, for example `torch.ones`.
+ * `where` names the op or attribute that contains the device, for example `torch.ones`.
  */
 export function findingMessage(code: FindingCode, device: string, where?: string): string {
   const text = baseMessage(code, device, where);
@@ -32,11 +32,11 @@ function baseMessage(code: FindingCode, device: string, where?: string): string 
     case 'bytecode-storage-location':
       return `Tensors of the mobile bytecode are stored on ${device}${user}. The lite interpreter loads it there; a retarget rewrites it.`;
     case 'bytecode-device-constant':
-      return `The mobile bytecode holds the device constant "${device}"${user}: the lite interpreter runs that op on ${device} wherever the model is moved. Retarget the archive to the device you deploy on.`;
+      return `The mobile bytecode contains the device constant "${device}"${user}: the lite interpreter runs that op on ${device} wherever the model is moved. Retarget the archive to the device you deploy on.`;
     case 'device-attribute':
       return `The Device attribute${user} holds "${device}". Neither module.to() nor map_location changes it; a retarget does.`;
     case 'device-string-attribute':
-      return `The str attribute${user} holds the device name "${device}". Neither module.to() nor map_location changes it; a retarget does when the code uses it as a device.`;
+      return `The str attribute${user} contains the device name "${device}". Neither module.to() nor map_location changes it; a retarget does when the code uses it as a device.`;
     case 'checkpoint-storage-location':
       return `Tensors of this checkpoint are stored on ${device}${user}. Load it with torch.load(..., map_location=...) to choose the device.`;
   }

@@ -1,6 +1,6 @@
 import type { ArchiveScan } from './archiveScan';
 
-/** How many storages each pickle record keeps on each device, for the archive summary. */
+/** Counts the storages of each pickle record on each device, for the archive summary. */
 export function storageSummary(scan: ArchiveScan): { record: string; device: string; count: number }[] {
   const rows: { record: string; device: string; count: number }[] = [];
   for (const pickle of scan.pickleRecords) {

@@ -1,4 +1,4 @@
-/** What a file is, as recognised from its container and records. */
+/** The kind of a file, as recognised from its container and records. */
 export type ArchiveKind =
   | 'torchscript'
   | 'mobile'
@@ -40,7 +40,7 @@ export type FindingCode =
   | 'device-string-attribute'
   | 'checkpoint-storage-location';
 
-/** Where a rewrite would change bytes: a byte range in the decompressed record. */
+/** A byte range in the decompressed record that a rewrite would change. */
 export interface ByteSpan {
   start: number;
   end: number;

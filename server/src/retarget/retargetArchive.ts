@@ -34,7 +34,7 @@ export interface RetargetResult {
   warnings: string[];
 }
 
-/** The default output: the input's name with the device before the extension, e.g. `model.cuda.pt`. */
+/** Returns the default output: the input's name with the device before the extension, e.g. `model.cuda.pt`. */
 export function defaultOutputPath(filePath: string, device: string): string {
   const extension = path.extname(filePath);
   const stem = path.basename(filePath, extension);

@@ -26,7 +26,7 @@ export async function verifyRetargeted(outputPath: string, input: ArchiveScan, p
   if (again.changes.length > 0) {
     const first = again.changes[0];
     throw new EngineError(
-      `the written archive still holds ${first.oldDevice} in ${first.record} (${first.target}); nothing was replaced. Please report this with the model file.`,
+      `the written archive still contains ${first.oldDevice} in ${first.record} (${first.target}); nothing was replaced. Please report this with the model file.`,
       { file: input.path, record: first.record },
     );
   }
